@@ -1,0 +1,308 @@
+// @ts-types="@types/ndarray"
+import ndarray from "ndarray";
+import type { ContractionPlan } from "./contract_path.ts";
+import { gemm } from "./gemm.ts";
+import { contiguous, type DType, dtypeOf, type NdArray } from "./tensor.ts";
+import { allocate, shapeSize } from "./_tensor.ts";
+
+type Data = Float32Array | Float64Array;
+
+/** A strided tensor whose dimensions carry index names (all different). */
+interface View {
+  data: Data;
+  offset: number;
+  names: string[];
+  shape: number[];
+  strides: number[];
+  /** Whether the executor allocated `data` (so it may be handed out as the result). */
+  owned: boolean;
+}
+
+/** Below this many multiply-adds per batch entry, a direct loop beats packing for GEMM. */
+const DIRECT_LOOP_LIMIT = 512;
+
+/**
+ * Runs a plan on operands whose shapes match it: diagonal and broadcast views of the
+ * inputs, then every pairwise step as a (batched) GEMM, then the final reduction or
+ * permutation. Inputs are only read; the result is a new C-contiguous ndarray.
+ */
+export function executePlan(plan: ContractionPlan, operands: readonly NdArray[]): NdArray {
+  const dtype: DType = operands.every((x) => dtypeOf(x) === "float32") ? "float32" : "float64";
+  const views = operands.map((x, at) =>
+    leafView(dtypeOf(x) === dtype ? x : contiguous(x, dtype), plan.parsed.inputs[at], plan.sizes)
+  );
+  for (const step of plan.steps) {
+    if (step.operands.length !== 2) break;
+    const [i, j] = step.operands;
+    const a = views[i];
+    const b = views[j];
+    views.splice(j, 1);
+    views.splice(i, 1);
+    views.push(contractPair(a, b, new Set(step.result), dtype));
+  }
+  const last = views[0];
+  const output = plan.parsed.output;
+  const result = last.owned && last.names.join("\u0000") === output.join("\u0000") &&
+      isContiguous(last)
+    ? last
+    : sumTo(last, output, dtype);
+  return ndarray(result.data, [...result.shape]);
+}
+
+/** The operand as a view with one dimension per distinct index: repeated indices
+ * become a diagonal (strides added), size-1 dimensions broadcast with stride 0. */
+function leafView(x: NdArray, names: readonly string[], sizes: ReadonlyMap<string, number>): View {
+  const view: View = {
+    data: x.data,
+    offset: x.offset,
+    names: [],
+    shape: [],
+    strides: [],
+    owned: false,
+  };
+  names.forEach((name, dim) => {
+    const size = sizes.get(name)!;
+    const stride = x.shape[dim] === size ? x.stride[dim] : 0;
+    const at = view.names.indexOf(name);
+    if (at >= 0) view.strides[at] += stride;
+    else {
+      view.names.push(name);
+      view.shape.push(size);
+      view.strides.push(stride);
+    }
+  });
+  return view;
+}
+
+function isContiguous(view: View): boolean {
+  let step = 1;
+  for (let d = view.shape.length - 1; d >= 0; d--) {
+    if (view.shape[d] !== 1 && view.strides[d] !== step) return false;
+    step *= view.shape[d];
+  }
+  return view.offset === 0 && view.data.length === step;
+}
+
+/**
+ * Sums `view` over every index not in `keep` and lays the result out contiguously in
+ * the order of `keep` (every name of `keep` must be in the view).
+ */
+function sumTo(view: View, keep: readonly string[], dtype: DType): View {
+  const keptDims = keep.map((name) => view.names.indexOf(name));
+  const summedDims = view.names.map((_, d) => d).filter((d) => !keptDims.includes(d));
+  const shape = keptDims.map((d) => view.shape[d]);
+  const out = allocate(dtype, shapeSize(shape));
+  const keptShape = shape;
+  const keptStrides = keptDims.map((d) => view.strides[d]);
+  const sumShape = summedDims.map((d) => view.shape[d]);
+  const sumStrides = summedDims.map((d) => view.strides[d]);
+  const sumCount = shapeSize(sumShape);
+  const src = view.data;
+  if (out.length > 0 && sumCount > 0) {
+    // Innermost summed dimension runs as a plain loop; the others by odometer.
+    const innerSize = sumShape.length > 0 ? sumShape[sumShape.length - 1] : 1;
+    const innerStride = sumShape.length > 0 ? sumStrides[sumStrides.length - 1] : 0;
+    const outerSum = sumShape.slice(0, -1);
+    const outerStrides = sumStrides.slice(0, -1);
+    const outerCount = sumCount / innerSize;
+    forEachOffset(keptShape, keptStrides, view.offset, (base, at) => {
+      let total = 0;
+      if (outerSum.length === 0) {
+        for (let i = 0, p = base; i < innerSize; i++, p += innerStride) total += src[p];
+      } else {
+        const index = new Array<number>(outerSum.length).fill(0);
+        let start = base;
+        for (let n = 0; n < outerCount; n++) {
+          for (let i = 0, p = start; i < innerSize; i++, p += innerStride) total += src[p];
+          for (let d = outerSum.length - 1; d >= 0; d--) {
+            start += outerStrides[d];
+            if (++index[d] < outerSum[d]) break;
+            start -= outerStrides[d] * outerSum[d];
+            index[d] = 0;
+          }
+        }
+      }
+      out[at] = total;
+    });
+  }
+  return {
+    data: out,
+    offset: 0,
+    names: [...keep],
+    shape,
+    strides: contiguousStridesOf(shape),
+    owned: true,
+  };
+}
+
+/** Calls `visit(offset, counter)` for every multi-index of `shape` in row-major order. */
+function forEachOffset(
+  shape: readonly number[],
+  strides: readonly number[],
+  offset: number,
+  visit: (offset: number, counter: number) => void,
+): void {
+  const count = shapeSize(shape);
+  const index = new Array<number>(shape.length).fill(0);
+  let at = offset;
+  for (let n = 0; n < count; n++) {
+    visit(at, n);
+    for (let d = shape.length - 1; d >= 0; d--) {
+      at += strides[d];
+      if (++index[d] < shape[d]) break;
+      at -= strides[d] * shape[d];
+      index[d] = 0;
+    }
+  }
+}
+
+function contiguousStridesOf(shape: readonly number[]): number[] {
+  const strides = new Array<number>(shape.length);
+  let step = 1;
+  for (let d = shape.length - 1; d >= 0; d--) {
+    strides[d] = step;
+    step *= shape[d];
+  }
+  return strides;
+}
+
+/**
+ * Contracts two views into a new contiguous view over `[batch, left, right]`: first
+ * each operand is summed over the indices only it has and nobody needs, then a GEMM
+ * runs for every batch entry.
+ */
+function contractPair(a: View, b: View, keep: ReadonlySet<string>, dtype: DType): View {
+  a = dropPrivate(a, b, keep, dtype);
+  b = dropPrivate(b, a, keep, dtype);
+  const batch = a.names.filter((name) => b.names.includes(name) && keep.has(name));
+  const inner = a.names.filter((name) => b.names.includes(name) && !keep.has(name));
+  const left = byStride(a, a.names.filter((name) => !b.names.includes(name)));
+  const right = byStride(b, b.names.filter((name) => !a.names.includes(name)));
+  // Contracted indices in the order that needs the smaller copy.
+  const orders = [byStride(a, inner), byStride(b, inner)];
+  const copyCost = (order: string[]) =>
+    (groupStride(a, left) === null || groupStride(a, order) === null ? size(a) : 0) +
+    (groupStride(b, order) === null || groupStride(b, right) === null ? size(b) : 0);
+  const order = copyCost(orders[0]) <= copyCost(orders[1]) ? orders[0] : orders[1];
+  if (groupStride(a, left) === null || groupStride(a, order) === null) {
+    a = sumTo(a, [...batch, ...left, ...order], dtype);
+  }
+  if (groupStride(b, order) === null || groupStride(b, right) === null) {
+    b = sumTo(b, [...batch, ...order, ...right], dtype);
+  }
+  const m = groupSize(a, left);
+  const n = groupSize(b, right);
+  const k = groupSize(a, order);
+  const names = [...batch, ...left, ...right];
+  const shape = [
+    ...batch.map((name) => dimSize(a, name)),
+    ...groupShape(a, left),
+    ...groupShape(b, right),
+  ];
+  const out = allocate(dtype, shapeSize(shape));
+  const batchShape = batch.map((name) => dimSize(a, name));
+  const aBatch = batch.map((name) => a.strides[a.names.indexOf(name)]);
+  const bBatch = batch.map((name) => b.strides[b.names.indexOf(name)]);
+  const aRow = groupStride(a, left)!;
+  const aCol = groupStride(a, order)!;
+  const bRow = groupStride(b, order)!;
+  const bCol = groupStride(b, right)!;
+  const batchCount = shapeSize(batchShape);
+  const index = new Array<number>(batchShape.length).fill(0);
+  let aAt = a.offset;
+  let bAt = b.offset;
+  const direct = m * n * k <= DIRECT_LOOP_LIMIT;
+  for (let entry = 0, cAt = 0; entry < batchCount; entry++, cAt += m * n) {
+    if (direct) {
+      directProduct(m, n, k, a.data, aAt, aRow, aCol, b.data, bAt, bRow, bCol, out, cAt);
+    } else {
+      gemm(
+        m,
+        n,
+        k,
+        { data: a.data, offset: aAt, rowStride: aRow, colStride: aCol },
+        { data: b.data, offset: bAt, rowStride: bRow, colStride: bCol },
+        { data: out, offset: cAt, rowStride: n, colStride: 1 },
+      );
+    }
+    for (let d = batchShape.length - 1; d >= 0; d--) {
+      aAt += aBatch[d];
+      bAt += bBatch[d];
+      if (++index[d] < batchShape[d]) break;
+      aAt -= aBatch[d] * batchShape[d];
+      bAt -= bBatch[d] * batchShape[d];
+      index[d] = 0;
+    }
+  }
+  return { data: out, offset: 0, names, shape, strides: contiguousStridesOf(shape), owned: true };
+}
+
+function directProduct(
+  m: number,
+  n: number,
+  k: number,
+  a: Data,
+  aAt: number,
+  aRow: number,
+  aCol: number,
+  b: Data,
+  bAt: number,
+  bRow: number,
+  bCol: number,
+  c: Data,
+  cAt: number,
+): void {
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < n; j++) {
+      let total = 0;
+      for (let p = 0, x = aAt + i * aRow, y = bAt + j * bCol; p < k; p++, x += aCol, y += bRow) {
+        total += a[x] * b[y];
+      }
+      c[cAt + i * n + j] = total;
+    }
+  }
+}
+
+/** Sums `view` over the indices that neither `other` nor the kept set has. */
+function dropPrivate(view: View, other: View, keep: ReadonlySet<string>, dtype: DType): View {
+  const needed = view.names.filter((name) => keep.has(name) || other.names.includes(name));
+  return needed.length === view.names.length ? view : sumTo(view, needed, dtype);
+}
+
+function size(view: View): number {
+  return shapeSize(view.shape);
+}
+
+function dimSize(view: View, name: string): number {
+  return view.shape[view.names.indexOf(name)];
+}
+
+function groupShape(view: View, names: readonly string[]): number[] {
+  return names.map((name) => dimSize(view, name));
+}
+
+function groupSize(view: View, names: readonly string[]): number {
+  return shapeSize(groupShape(view, names));
+}
+
+/** The names sorted by decreasing stride in `view`, so that groups merge when they can. */
+function byStride(view: View, names: readonly string[]): string[] {
+  return [...names].sort((x, y) =>
+    view.strides[view.names.indexOf(y)] - view.strides[view.names.indexOf(x)]
+  );
+}
+
+/** The single stride that walks the group's dimensions as one, or null if none does. */
+function groupStride(view: View, names: readonly string[]): number | null {
+  let stride: number | null = null;
+  let span = 1;
+  for (let at = names.length - 1; at >= 0; at--) {
+    const d = view.names.indexOf(names[at]);
+    const n = view.shape[d];
+    if (n === 1) continue;
+    if (stride === null) stride = view.strides[d];
+    else if (view.strides[d] !== stride * span) return null;
+    span *= n;
+  }
+  return stride ?? 0;
+}

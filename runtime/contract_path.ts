@@ -1,0 +1,375 @@
+import { type ParsedEquation, parseEquation } from "./parse_equation.ts";
+import {
+  flopCount,
+  type IndexSet,
+  keptIndices,
+  naivePath,
+  type Path,
+  pathFinders,
+  type PathStrategy,
+  sizeOf,
+} from "./_paths.ts";
+import type { NdArray } from "./tensor.ts";
+import { checkShapeList, describe } from "./_tensor.ts";
+import { LruCache } from "./lru_cache.ts";
+
+export type { Path, PathStrategy } from "./_paths.ts";
+
+/** Options of {@linkcode contractPath}. */
+export interface ContractPathOptions {
+  /** Planner: `"auto"` (default: optimal up to eight operands, greedy beyond),
+   * `"optimal"`, `"greedy"` or `"naive"` (left to right). */
+  optimize?: PathStrategy;
+  /** Largest number of elements any intermediate may have (default: no limit). */
+  memoryLimit?: number;
+}
+
+/** One step of a plan: a pairwise contraction, or the final reduction/permutation. */
+export interface ContractionStep {
+  /** Positions in the current operand list (two for a contraction, one for the last
+   * single-operand step). */
+  readonly operands: readonly number[];
+  /** Index names of each operand of the step. */
+  readonly inputs: readonly (readonly string[])[];
+  /** Index names of the step's result. */
+  readonly result: readonly string[];
+  /** The step as an einsum equation. */
+  readonly equation: string;
+  /** opt_einsum's FLOP count of the step. */
+  readonly flops: number;
+  /** What runs: `"GEMM"`, `"batched GEMM"`, `"outer"`, `"elementwise"`, `"dot"` or `"reduce"`. */
+  readonly kind: string;
+}
+
+/**
+ * A contraction plan: the pairwise order chosen for an einsum, with its cost against
+ * naive evaluation. Print it with `toString()`.
+ */
+export class ContractionPlan {
+  /** The equation as given. */
+  readonly equation: string;
+  /** The parsed equation (index names per operand and of the output). */
+  readonly parsed: ParsedEquation;
+  /** The size of every index (broadcast ellipsis dimensions at their full size). */
+  readonly sizes: ReadonlyMap<string, number>;
+  /** The operands' shapes. */
+  readonly inputShapes: readonly (readonly number[])[];
+  /** The result's shape. */
+  readonly outputShape: readonly number[];
+  /** The pairwise path in opt_einsum's convention. */
+  readonly path: Path;
+  /** The steps, the pairwise ones in path order, then a final single-operand step if
+   * the last tensor still needs a reduction, a diagonal or a permutation. */
+  readonly steps: readonly ContractionStep[];
+  /** opt_einsum's FLOP count of the plan. */
+  readonly flops: number;
+  /** opt_einsum's FLOP count of evaluating the whole equation as one loop nest. */
+  readonly naiveFlops: number;
+  /** Elements of the largest intermediate (including the result) of the plan. */
+  readonly largestIntermediate: number;
+  /** Elements of the largest tensor naive evaluation builds: the result. */
+  readonly naiveLargestIntermediate: number;
+  /** The planner that chose the path. */
+  readonly strategy: PathStrategy;
+
+  /** @internal Built by {@linkcode contractPath}. */
+  constructor(fields: Omit<ContractionPlan, "toString" | "speedup">) {
+    this.equation = fields.equation;
+    this.parsed = fields.parsed;
+    this.sizes = fields.sizes;
+    this.inputShapes = fields.inputShapes;
+    this.outputShape = fields.outputShape;
+    this.path = fields.path;
+    this.steps = fields.steps;
+    this.flops = fields.flops;
+    this.naiveFlops = fields.naiveFlops;
+    this.largestIntermediate = fields.largestIntermediate;
+    this.naiveLargestIntermediate = fields.naiveLargestIntermediate;
+    this.strategy = fields.strategy;
+  }
+
+  /** Naive FLOPs over planned FLOPs. */
+  get speedup(): number {
+    return this.flops === 0 ? 1 : this.naiveFlops / this.flops;
+  }
+
+  /** A table in the manner of opt_einsum's PathInfo. */
+  toString(): string {
+    const rule = "-".repeat(78);
+    const lines = [
+      `  Complete contraction:  ${this.equation}`,
+      `        Operand shapes:  ${this.inputShapes.map((s) => `[${s}]`).join(", ")}`,
+      `          Result shape:  [${this.outputShape}]`,
+      `              Strategy:  ${this.strategy}`,
+      `      Naive FLOP count:  ${formatCount(this.naiveFlops)}`,
+      `  Optimized FLOP count:  ${formatCount(this.flops)}`,
+      `   Theoretical speedup:  ${formatCount(this.speedup)}`,
+      `  Largest intermediate:  ${formatCount(this.largestIntermediate)} elements`,
+      rule,
+      `${"step".padEnd(6)}${"kind".padEnd(14)}${"FLOPs".padStart(12)}   equation`,
+      rule,
+      ...this.steps.map((step, at) =>
+        `${String(at).padEnd(6)}${step.kind.padEnd(14)}${
+          formatCount(step.flops).padStart(12)
+        }   ${step.equation}`
+      ),
+    ];
+    return lines.join("\n");
+  }
+}
+
+const planCache = new LruCache<string, ContractionPlan>(256);
+
+/**
+ * The plan cache shared by {@linkcode contractPath} and the einsum functions: parsed
+ * equations and plans keyed on the equation, the shapes and the options.
+ */
+export const contractionPlanCache: Pick<
+  LruCache<string, ContractionPlan>,
+  "clear" | "capacity" | "size" | "hits" | "misses"
+> = planCache;
+
+/**
+ * Plans an einsum: parses the equation, resolves index sizes and picks a pairwise
+ * contraction order. Pure: shapes suffice, and plans are cached on the equation, the
+ * shapes and the options.
+ *
+ * @param equation An einsum equation, numpy or einops style.
+ * @param operandsOrShapes The operands (ndarrays) or their shapes, optionally followed
+ *   by {@linkcode ContractPathOptions}.
+ * @returns The plan, printable with `toString()`.
+ *
+ * @example A matrix chain is contracted from its cheap end
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { contractPath } from "@einconv/runtime";
+ *
+ * const plan = contractPath("ij,jk,kl->il", [100, 100], [100, 100], [100, 2]);
+ * assert.deepEqual(plan.path, [[1, 2], [0, 1]]);
+ * assert.ok(plan.flops < plan.naiveFlops);
+ * console.log(plan.toString());
+ * ```
+ */
+export function contractPath(
+  equation: string,
+  ...operandsOrShapes: (NdArray | readonly number[] | ContractPathOptions)[]
+): ContractionPlan {
+  let options: ContractPathOptions = {};
+  const last = operandsOrShapes.at(-1);
+  if (
+    last !== undefined && !Array.isArray(last) && typeof last === "object" && last !== null &&
+    !("shape" in last)
+  ) {
+    options = last as ContractPathOptions;
+    operandsOrShapes = operandsOrShapes.slice(0, -1);
+  }
+  const shapes = operandsOrShapes.map((item, at) => {
+    if (Array.isArray(item)) return item as readonly number[];
+    if (item !== null && typeof item === "object" && Array.isArray((item as NdArray).shape)) {
+      return (item as NdArray).shape;
+    }
+    throw new TypeError(
+      `Cannot read operand ${at}: expected an ndarray or a shape, got ${describe(item)}`,
+    );
+  });
+  return planFor(equation, shapes, options);
+}
+
+/** {@linkcode contractPath} for shapes, through the plan cache. @internal */
+export function planFor(
+  equation: string,
+  shapes: readonly (readonly number[])[],
+  options: ContractPathOptions = {},
+): ContractionPlan {
+  if (typeof equation !== "string") {
+    throw new TypeError(`Cannot parse equation: expected a string, got ${describe(equation)}`);
+  }
+  const strategy = options.optimize ?? "auto";
+  const memoryLimit = options.memoryLimit ?? Infinity;
+  const key = `${equation}|${shapes.map((s) => s.join("x")).join(",")}|${strategy}|${memoryLimit}`;
+  const cached = planCache.get(key);
+  if (cached !== undefined) return cached;
+  if (!Object.hasOwn(pathFinders, strategy)) {
+    throw new RangeError(
+      `Cannot read optimize: expected one of ${
+        Object.keys(pathFinders).map((name) => JSON.stringify(name)).join(", ")
+      }, got ${describe(strategy)}`,
+    );
+  }
+  if (!(memoryLimit > 0)) {
+    throw new RangeError(
+      `Cannot read memoryLimit: expected a positive number of elements, got ${
+        describe(memoryLimit)
+      }`,
+    );
+  }
+  checkShapeList(shapes);
+  const parsed = parseEquation(equation, shapes.map((shape) => shape.length));
+  const sizes = resolveSizes(parsed, shapes);
+  const plan = buildPlan(parsed, shapes, sizes, strategy, memoryLimit);
+  planCache.set(key, plan);
+  return plan;
+}
+
+function resolveSizes(
+  parsed: ParsedEquation,
+  shapes: readonly (readonly number[])[],
+): Map<string, number> {
+  const sizes = new Map<string, number>();
+  const seenIn = new Map<string, number>();
+  parsed.inputs.forEach((names, at) => {
+    names.forEach((name, dim) => {
+      const size = shapes[at][dim];
+      const known = sizes.get(name);
+      if (known === undefined || known === size) {
+        sizes.set(name, size);
+        seenIn.set(name, at);
+        return;
+      }
+      if (name.startsWith("...") && (known === 1 || size === 1)) {
+        sizes.set(name, known === 1 ? size : known);
+        return;
+      }
+      const label = name.startsWith("...")
+        ? `ellipsis dimension ${name.slice(3)}`
+        : `index ${JSON.stringify(name)}`;
+      throw new RangeError(
+        `Cannot contract ${
+          JSON.stringify(parsed.equation)
+        }: ${label} has size ${known} in operand ${
+          seenIn.get(name)
+        } and size ${size} in operand ${at}`,
+      );
+    });
+  });
+  return sizes;
+}
+
+function buildPlan(
+  parsed: ParsedEquation,
+  shapes: readonly (readonly number[])[],
+  sizes: Map<string, number>,
+  strategy: PathStrategy,
+  memoryLimit: number,
+): ContractionPlan {
+  const inputs = parsed.inputs.map((names) => new Set(names));
+  const output = new Set(parsed.output);
+  let path = pathFinders[strategy](inputs, output, sizes, memoryLimit);
+  let steps = pathSteps(parsed, sizes, path);
+  if (strategy !== "naive" && strategy !== "optimal") {
+    const naive = naivePath(inputs, output, sizes);
+    const naiveSteps = pathSteps(parsed, sizes, naive);
+    if (totalFlops(naiveSteps) < totalFlops(steps)) {
+      path = naive;
+      steps = naiveSteps;
+    }
+  }
+  const all = new Set(parsed.inputs.flat());
+  const outputSize = sizeOf(parsed.output, sizes);
+  const largest = Math.max(
+    outputSize,
+    ...steps.map((step) => sizeOf(step.result, sizes)),
+  );
+  return new ContractionPlan({
+    equation: parsed.equation,
+    parsed,
+    sizes,
+    inputShapes: shapes.map((shape) => [...shape]),
+    outputShape: parsed.output.map((name) => sizes.get(name)!),
+    path,
+    steps,
+    flops: totalFlops(steps),
+    naiveFlops: flopCount(all, all.size > output.size, parsed.inputs.length, sizes),
+    largestIntermediate: largest,
+    naiveLargestIntermediate: outputSize,
+    strategy,
+  });
+}
+
+function totalFlops(steps: readonly ContractionStep[]): number {
+  return steps.reduce((sum, step) => sum + step.flops, 0);
+}
+
+function pathSteps(
+  parsed: ParsedEquation,
+  sizes: Map<string, number>,
+  path: Path,
+): ContractionStep[] {
+  const letters = letterNames(parsed);
+  const output = new Set(parsed.output);
+  const current: string[][] = parsed.inputs.map((names) => [...names]);
+  const steps: ContractionStep[] = [];
+  for (const [i, j] of path) {
+    const a = current[i];
+    const b = current[j];
+    const others = current.filter((_, at) => at !== i && at !== j).map((names) => new Set(names));
+    const setA: IndexSet = new Set(a);
+    const setB: IndexSet = new Set(b);
+    const kept = keptIndices(setA, setB, others, output);
+    const batch = [...setA].filter((name) => setB.has(name) && kept.has(name));
+    const left = [...setA].filter((name) => !setB.has(name) && kept.has(name));
+    const right = [...setB].filter((name) => !setA.has(name) && kept.has(name));
+    const result = [...batch, ...left, ...right];
+    const both = new Set([...a, ...b]);
+    const contracted = [...setA].some((name) => setB.has(name) && !kept.has(name));
+    steps.push({
+      operands: [i, j],
+      inputs: [a, b],
+      result,
+      equation: stepEquation([a, b], result, letters),
+      flops: flopCount(both, both.size > result.length, 2, sizes),
+      kind: contracted
+        ? (batch.length > 0 ? "batched GEMM" : "GEMM")
+        : batch.length > 0
+        ? "elementwise"
+        : "outer",
+    });
+    current.splice(j, 1);
+    current.splice(i, 1);
+    current.push(result);
+  }
+  const last = current[0];
+  const needsFinal = path.length === 0 || last.join("\u0000") !== parsed.output.join("\u0000");
+  if (needsFinal) {
+    const set = new Set(last);
+    steps.push({
+      operands: [0],
+      inputs: [last],
+      result: [...parsed.output],
+      equation: stepEquation([last], parsed.output, letters),
+      flops: path.length === 0 ? flopCount(set, set.size > parsed.output.length, 1, sizes) : 0,
+      kind: set.size > parsed.output.length || last.length > set.size ? "reduce" : "permute",
+    });
+  }
+  return steps;
+}
+
+/** Single letters for printing step equations (names as they are if too many). */
+function letterNames(parsed: ParsedEquation): Map<string, string> {
+  const names = [...new Set(parsed.inputs.flat())];
+  const map = new Map<string, string>();
+  const alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+  if (names.length > alphabet.length) return map;
+  const taken = new Set(names.filter((name) => name.length === 1));
+  const free = [...alphabet].filter((letter) => !taken.has(letter));
+  for (const name of names) map.set(name, name.length === 1 ? name : free.shift()!);
+  return map;
+}
+
+function stepEquation(
+  inputs: readonly (readonly string[])[],
+  result: readonly string[],
+  letters: Map<string, string>,
+): string {
+  if (letters.size === 0) {
+    return `${inputs.map((names) => names.join(" ")).join(", ")} -> ${result.join(" ")}`;
+  }
+  const spell = (names: readonly string[]) => names.map((name) => letters.get(name)).join("");
+  return `${inputs.map(spell).join(",")}->${spell(result)}`;
+}
+
+function formatCount(value: number): string {
+  if (!Number.isFinite(value)) return String(value);
+  if (Math.abs(value) < 1e5) return String(Math.round(value * 1000) / 1000);
+  return value.toExponential(3);
+}

@@ -1,0 +1,13 @@
+/**
+ * The synchronous core of einconv: tensors, the einsum parser, the contraction
+ * planner, the GEMM kernels and the executor.
+ *
+ * @module
+ */
+export * from "./tensor.ts";
+export * from "./parse_equation.ts";
+export * from "./contract_path.ts";
+export * from "./einsum_sync.ts";
+export * from "./lru_cache.ts";
+export * from "./all_close.ts";
+export * from "./gemm.ts";
