@@ -1,5 +1,5 @@
 import { planFor } from "./contract_path.ts";
-import { executePlan } from "./_execute.ts";
+import { executePlan } from "./execute_plan.ts";
 import type { NdArray } from "./tensor.ts";
 import { checkTensor } from "./_tensor.ts";
 

@@ -11,3 +11,4 @@ export * from "./einsum_sync.ts";
 export * from "./lru_cache.ts";
 export * from "./all_close.ts";
 export * from "./gemm.ts";
+export * from "./execute_plan.ts";

@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { assertAllClose, contractPath, einsumSync, tensor } from "@einconv/runtime";
+import {
+  assertAllClose,
+  contractPath,
+  einsumSync,
+  executePlan,
+  tensor,
+  zeros,
+} from "@einconv/runtime";
 import { mulberry32, randomTensor, randomView } from "../_random.ts";
 import { referenceEinsum } from "../_reference_einsum.ts";
 
@@ -48,4 +55,48 @@ Deno.test("einsumSync() gives zeros for an empty contraction and empty results",
   assert.deepEqual(sum.shape, [2, 3]);
   assert.deepEqual(Array.from(sum.data), [0, 0, 0, 0, 0, 0]);
   assert.deepEqual(einsumSync("ij->ji", empty).shape, [0, 2]);
+});
+
+Deno.test("executePlan() shards along any output index and matches bit for bit", () => {
+  const rng = mulberry32(33);
+  const cases: [string, number[][]][] = [
+    ["nci,koi,dck->ndo", [[5, 6, 40], [3, 38, 40], [7, 6, 3]]],
+    ["bij,bjk->bik", [[4, 30, 300], [4, 300, 20]]],
+    ["ij,jk->ik", [[2, 300], [300, 1]]],
+    ["ab,bc,cd->da", [[9, 8], [8, 7], [7, 6]]],
+  ];
+  for (const [equation, shapes] of cases) {
+    for (const dtype of ["float32", "float64"] as const) {
+      const operands = shapes.map((shape) => randomTensor(rng, shape, dtype));
+      const plan = contractPath(equation, ...operands);
+      const whole = executePlan(plan, operands);
+      for (const [d, index] of plan.parsed.output.entries()) {
+        const size = whole.shape[d];
+        const out = zeros(whole.shape, dtype);
+        const cut = Math.floor(size / 3);
+        for (const [start, end] of [[0, cut], [cut, size]]) {
+          const lo = whole.shape.map((_, e) => (e === d ? start : 0));
+          const hi = whole.shape.map((n, e) => (e === d ? end - start : n));
+          executePlan(plan, operands, {
+            shard: { index, start, end },
+            out: out.lo(...lo).hi(...hi),
+          });
+        }
+        assert.deepEqual(out.data, whole.data, `${equation} ${dtype} split on ${index}`);
+      }
+    }
+  }
+});
+
+Deno.test("executePlan() rejects a shard outside the output and an out of the wrong shape", () => {
+  const a = tensor([[1, 2], [3, 4]]);
+  const plan = contractPath("ij,jk->ik", a, a);
+  assert.throws(() => executePlan(plan, [a, a], { shard: { index: "j", start: 0, end: 1 } }), {
+    name: "RangeError",
+    message: /^Cannot read shard: expected an output index of "ij,jk->ik"/,
+  });
+  assert.throws(() => executePlan(plan, [a, a], { out: zeros([2, 3]) }), {
+    name: "RangeError",
+    message: "Cannot read out: expected shape [2,2], got [2,3]",
+  });
 });

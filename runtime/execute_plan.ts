@@ -21,16 +21,79 @@ interface View {
 /** Below this many multiply-adds per batch entry, a direct loop beats packing for GEMM. */
 const DIRECT_LOOP_LIMIT = 512;
 
+/** Options of {@linkcode executePlan}. */
+export interface ExecutePlanOptions {
+  /** Compute only the part of the result where output index `index` lies in
+   * `[start, end)`: every operand holding that index is read through a slice. */
+  shard?: { index: string; start: number; end: number };
+  /** Write the result (or the shard) into this view instead of a new array; its shape
+   * must be the result's (the shard's) shape. */
+  out?: NdArray;
+}
+
 /**
  * Runs a plan on operands whose shapes match it: diagonal and broadcast views of the
  * inputs, then every pairwise step as a (batched) GEMM, then the final reduction or
- * permutation. Inputs are only read; the result is a new C-contiguous ndarray.
+ * permutation. Inputs are only read; the result is a new C-contiguous ndarray unless
+ * `options.out` is given.
+ *
+ * A shard runs the very same kernels on the same sums as the whole contraction (kernel
+ * choices depend on the plan's full sizes), so shards put together equal the whole
+ * result bit for bit.
+ *
+ * @param plan A plan from {@linkcode contractPath} for the operands' shapes.
+ * @param operands The tensors, one per term of the plan's equation.
+ * @param options An output index range to compute, and where to write.
+ * @returns The result, or `options.out` after writing into it.
+ *
+ * @example Two shards of a matrix product
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { contractPath, executePlan, tensor, zeros } from "@einconv/runtime";
+ *
+ * const a = tensor([[1, 2], [3, 4], [5, 6]]);
+ * const b = tensor([[1, 0], [0, 1]]);
+ * const plan = contractPath("ij,jk->ik", a, b);
+ * const out = zeros([3, 2]);
+ * executePlan(plan, [a, b], { shard: { index: "i", start: 0, end: 2 }, out: out.hi(2, 2) });
+ * executePlan(plan, [a, b], { shard: { index: "i", start: 2, end: 3 }, out: out.lo(2, 0) });
+ * assert.deepEqual(Array.from(out.data), [1, 2, 3, 4, 5, 6]);
+ * ```
  */
-export function executePlan(plan: ContractionPlan, operands: readonly NdArray[]): NdArray {
+export function executePlan(
+  plan: ContractionPlan,
+  operands: readonly NdArray[],
+  options: ExecutePlanOptions = {},
+): NdArray {
+  const { shard, out } = options;
+  const shape = [...plan.outputShape];
+  if (shard !== undefined) {
+    const at = plan.parsed.output.indexOf(shard.index);
+    const size = plan.sizes.get(shard.index);
+    if (at < 0 || !(0 <= shard.start && shard.start <= shard.end && shard.end <= size!)) {
+      throw new RangeError(
+        `Cannot read shard: expected an output index of ${
+          JSON.stringify(plan.equation)
+        } and 0 <= start <= end <= its size, got ${JSON.stringify(shard)}`,
+      );
+    }
+    shape[at] = shard.end - shard.start;
+  }
+  if (out !== undefined && out.shape.join() !== shape.join()) {
+    throw new RangeError(`Cannot read out: expected shape [${shape}], got [${out.shape}]`);
+  }
   const dtype: DType = operands.every((x) => dtypeOf(x) === "float32") ? "float32" : "float64";
   const views = operands.map((x, at) =>
     leafView(dtypeOf(x) === dtype ? x : contiguous(x, dtype), plan.parsed.inputs[at], plan.sizes)
   );
+  if (shard !== undefined) {
+    for (const view of views) {
+      const d = view.names.indexOf(shard.index);
+      if (d < 0) continue;
+      view.offset += shard.start * view.strides[d];
+      view.shape[d] = shard.end - shard.start;
+    }
+  }
   for (const step of plan.steps) {
     if (step.operands.length !== 2) break;
     const [i, j] = step.operands;
@@ -38,15 +101,26 @@ export function executePlan(plan: ContractionPlan, operands: readonly NdArray[])
     const b = views[j];
     views.splice(j, 1);
     views.splice(i, 1);
-    views.push(contractPair(a, b, new Set(step.result), dtype));
+    views.push(contractPair(a, b, new Set(step.result), dtype, plan.sizes));
   }
   const last = views[0];
   const output = plan.parsed.output;
-  const result = last.owned && last.names.join("\u0000") === output.join("\u0000") &&
-      isContiguous(last)
-    ? last
-    : sumTo(last, output, dtype);
+  const inOrder = last.names.join("\u0000") === output.join("\u0000");
+  if (out !== undefined) {
+    const source = inOrder ? last : sumTo(last, output, dtype);
+    copyInto(source, out, dtype);
+    return out;
+  }
+  const result = last.owned && inOrder && isContiguous(last) ? last : sumTo(last, output, dtype);
   return ndarray(result.data, [...result.shape]);
+}
+
+/** Copies a view into a destination ndarray of the same shape, element by element. */
+function copyInto(source: View, out: NdArray, dtype: DType): void {
+  const flat = isContiguous(source) ? source.data : sumTo(source, source.names, dtype).data;
+  forEachOffset(out.shape, out.stride, out.offset, (at, n) => {
+    out.data[at] = flat[n];
+  });
 }
 
 /** The operand as a view with one dimension per distinct index: repeated indices
@@ -171,7 +245,13 @@ function contiguousStridesOf(shape: readonly number[]): number[] {
  * each operand is summed over the indices only it has and nobody needs, then a GEMM
  * runs for every batch entry.
  */
-function contractPair(a: View, b: View, keep: ReadonlySet<string>, dtype: DType): View {
+function contractPair(
+  a: View,
+  b: View,
+  keep: ReadonlySet<string>,
+  dtype: DType,
+  sizes: ReadonlyMap<string, number>,
+): View {
   a = dropPrivate(a, b, keep, dtype);
   b = dropPrivate(b, a, keep, dtype);
   const batch = a.names.filter((name) => b.names.includes(name) && keep.has(name));
@@ -211,7 +291,9 @@ function contractPair(a: View, b: View, keep: ReadonlySet<string>, dtype: DType)
   const index = new Array<number>(batchShape.length).fill(0);
   let aAt = a.offset;
   let bAt = b.offset;
-  const direct = m * n * k <= DIRECT_LOOP_LIMIT;
+  // Decided on the plan's full sizes, so that every shard runs the same kernel.
+  const fullSize = (names: readonly string[]) => shapeSize(names.map((name) => sizes.get(name)!));
+  const direct = fullSize(left) * fullSize(right) * k <= DIRECT_LOOP_LIMIT;
   for (let entry = 0, cAt = 0; entry < batchCount; entry++, cAt += m * n) {
     if (direct) {
       directProduct(m, n, k, a.data, aAt, aRow, aCol, b.data, bAt, bRow, bCol, out, cAt);
