@@ -12,6 +12,7 @@ import {
 import type { NdArray } from "./tensor.ts";
 import { checkShapeList, describe } from "./_tensor.ts";
 import { LruCache } from "./lru_cache.ts";
+import { planShards, type ShardPlan } from "./plan_shards.ts";
 
 export type { Path, PathStrategy } from "./_paths.ts";
 
@@ -22,6 +23,9 @@ export interface ContractPathOptions {
   optimize?: PathStrategy;
   /** Largest number of elements any intermediate may have (default: no limit). */
   memoryLimit?: number;
+  /** Plan shards for this many workers too (see {@linkcode planShards}): the plan's
+   * `shards` and `toString()` then show how the worker pool would split it. */
+  workers?: number;
 }
 
 /** One step of a plan: a pairwise contraction, or the final reduction/permutation. */
@@ -71,6 +75,9 @@ export class ContractionPlan {
   readonly naiveLargestIntermediate: number;
   /** The planner that chose the path. */
   readonly strategy: PathStrategy;
+  /** With the `workers` option: how the worker pool splits the contraction, or `null`
+   * if it runs on the calling thread; otherwise `undefined`. */
+  readonly shards?: ShardPlan | null;
 
   /** @internal Built by {@linkcode contractPath}. */
   constructor(fields: Omit<ContractionPlan, "toString" | "speedup">) {
@@ -86,6 +93,7 @@ export class ContractionPlan {
     this.largestIntermediate = fields.largestIntermediate;
     this.naiveLargestIntermediate = fields.naiveLargestIntermediate;
     this.strategy = fields.strategy;
+    this.shards = fields.shards;
   }
 
   /** Naive FLOPs over planned FLOPs. */
@@ -114,6 +122,9 @@ export class ContractionPlan {
         }   ${step.equation}`
       ),
     ];
+    if (this.shards !== undefined) {
+      lines.splice(8, 0, `                Shards:  ${describeShards(this.shards)}`);
+    }
     return lines.join("\n");
   }
 }
@@ -186,6 +197,10 @@ export function planFor(
   }
   const strategy = options.optimize ?? "auto";
   const memoryLimit = options.memoryLimit ?? Infinity;
+  if (options.workers !== undefined) {
+    const plan = planFor(equation, shapes, { optimize: strategy, memoryLimit });
+    return new ContractionPlan({ ...plan, shards: planShards(plan, options.workers) });
+  }
   const key = `${equation}|${shapes.map((s) => s.join("x")).join(",")}|${strategy}|${memoryLimit}`;
   const cached = planCache.get(key);
   if (cached !== undefined) return cached;
@@ -366,6 +381,15 @@ function stepEquation(
   }
   const spell = (names: readonly string[]) => names.map((name) => letters.get(name)).join("");
   return `${inputs.map(spell).join(",")}->${spell(result)}`;
+}
+
+function describeShards(shards: ShardPlan | null): string {
+  if (shards === null) return "none (calling thread)";
+  const { index, boundaries, repeatedFlops } = shards;
+  const ranges = boundaries.slice(1).map((end, at) => `[${boundaries[at]}, ${end})`);
+  return `${ranges.length} along ${JSON.stringify(index)}: ${ranges.join(" ")}, repeated ${
+    formatCount(repeatedFlops)
+  } FLOPs`;
 }
 
 function formatCount(value: number): string {

@@ -12,3 +12,4 @@ export * from "./lru_cache.ts";
 export * from "./all_close.ts";
 export * from "./gemm.ts";
 export * from "./execute_plan.ts";
+export * from "./plan_shards.ts";

@@ -1,12 +1,37 @@
-import { einsumSync, type NdArray } from "@einconv/runtime";
+// @ts-types="@types/ndarray"
+import ndarray from "ndarray";
+import {
+  type ContractionPlan,
+  contractPath,
+  dtypeOf,
+  einsumSync,
+  executePlan,
+  type NdArray,
+  planShards,
+  type ShardPlan,
+} from "@einconv/runtime";
+import { isFloatTensor, shapeSize, sharedArray } from "./_tensors.ts";
+import { pool } from "./_pool.ts";
+import type { TensorView } from "./_protocol.ts";
+import { toShared } from "./to_shared.ts";
 
 /**
- * Evaluates an einsum and resolves to a new C-contiguous ndarray; the asynchronous
- * entry point that may run on the worker pool. Validation errors reject the Promise.
+ * Evaluates an einsum and resolves to a new C-contiguous ndarray, bit for bit the one
+ * `einsumSync` returns. Contractions large enough to pay for it (see `planShards`)
+ * are split along one output index over the worker pool (see
+ * {@linkcode configureWorkers}): operands are placed once in `SharedArrayBuffer`s
+ * (unless they already are, see {@linkcode toShared}), every worker computes its slice
+ * with the synchronous executor and writes it into one shared result. Smaller ones run
+ * on the calling thread. Calls are queued first come, first served.
+ *
+ * Arguments are checked on the calling thread by the checks of `einsumSync`: invalid
+ * ones reject with the same `TypeError` or `RangeError`. A shard that throws rejects
+ * the call with an `Error` naming the shard; a worker that dies is replaced and its
+ * shard run once more.
  *
  * @param equation numpy or einops style einsum equation.
- * @param operands The tensors, one per term of the equation.
- * @returns A Promise of the contraction.
+ * @param operands The tensors, one per term of the equation; they are not changed.
+ * @returns A Promise of the contraction (over a `SharedArrayBuffer` when sharded).
  *
  * @example Batched matrix product
  * ```ts
@@ -20,10 +45,46 @@ import { einsumSync, type NdArray } from "@einconv/runtime";
  * assert.deepEqual(Array.from(c.data), [3, 6]);
  * ```
  */
-export function einsum(equation: string, ...operands: NdArray[]): Promise<NdArray> {
-  try {
-    return Promise.resolve(einsumSync(equation, ...operands));
-  } catch (error) {
-    return Promise.reject(error);
-  }
+export async function einsum(equation: string, ...operands: NdArray[]): Promise<NdArray> {
+  // Invalid operands: einsumSync's checks throw the error (a rejection here).
+  if (operands.some((x) => !isFloatTensor(x))) return einsumSync(equation, ...operands);
+  const plan = contractPath(equation, ...operands.map((x) => x.shape));
+  const shards = planShards(plan, pool.usableCount());
+  if (shards === null) return executePlan(plan, operands);
+  const dtype = operands.every((x) => dtypeOf(x) === "float32") ? "float32" : "float64";
+  const out = ndarray(sharedArray(dtype, shapeSize(plan.outputShape)), [...plan.outputShape]);
+  await Promise.all(shardJobs(plan, operands.map(toShared), shards, out));
+  return out;
+}
+
+function shardJobs(
+  plan: ContractionPlan,
+  operands: readonly NdArray[],
+  { index, boundaries }: ShardPlan,
+  out: NdArray,
+): Promise<void>[] {
+  const axis = plan.parsed.output.indexOf(index);
+  const count = boundaries.length - 1;
+  const call = { failed: false };
+  return boundaries.slice(1).map((end, shard) => {
+    const start = boundaries[shard];
+    const slice = out.lo(...out.shape.map((_, d) => d === axis ? start : 0))
+      .hi(...out.shape.map((n, d) => d === axis ? end - start : n));
+    return pool.submit({
+      request: {
+        equation: plan.equation,
+        shapes: plan.inputShapes.map((shape) => [...shape]),
+        operands: operands.map(viewOf),
+        shard: { index, start, end },
+        out: viewOf(slice),
+      },
+      shard,
+      label: `shard ${shard + 1} of ${count} (${JSON.stringify(index)} in [${start}, ${end}))`,
+      call,
+    });
+  });
+}
+
+function viewOf(x: NdArray): TensorView {
+  return { data: x.data, shape: [...x.shape], stride: [...x.stride], offset: x.offset };
 }

@@ -1,0 +1,131 @@
+import assert from "node:assert/strict";
+import {
+  contractPath,
+  type DType,
+  einsumSync,
+  executePlan,
+  planShards,
+  zeros,
+} from "@einconv/runtime";
+import { mulberry32, randomEinsumProblem, randomTensor, randomView } from "../_random.ts";
+
+// Benchmark case A: conv2d forward as input, two index patterns and the weight.
+const CONV = "nchw,koh,lpw,dckl->ndop";
+const CONV_SHAPES = [[8, 64, 56, 56], [3, 56, 56], [3, 56, 56], [64, 64, 3, 3]];
+
+Deno.test("planShards() splits the convolution forward along the batch index", () => {
+  const plan = contractPath(CONV, ...CONV_SHAPES);
+  const shards = planShards(plan, 2);
+  assert.deepEqual(shards, {
+    index: "n",
+    boundaries: [0, 4, 8],
+    shardFlops: plan.flops / 2,
+    repeatedFlops: 0,
+  });
+});
+
+Deno.test("planShards() picks the output index whose split repeats the least work", () => {
+  // The plan contracts ij,jk first: that step lacks b, so splitting b would repeat it,
+  // while every step holds k.
+  const plan = contractPath("bi,ij,jk->bk", [10000, 20], [20, 20], [20, 20]);
+  assert.deepEqual(plan.path, [[1, 2], [0, 1]]);
+  const shards = planShards(plan, 2, { minFlops: 0 });
+  assert.equal(shards?.index, "k");
+  assert.equal(shards?.repeatedFlops, 0);
+  // When every index leaves work behind, the repeated work is what the others recompute.
+  const chain = contractPath("ai,ij,jb->ab", [300, 4], [4, 4], [4, 300]);
+  const split = planShards(chain, 3, { minFlops: 0 })!;
+  const uncarried = chain.steps.filter((step) => !step.inputs.flat().includes(split.index));
+  const repeated = uncarried.reduce((sum, step) => sum + step.flops, 0) * 2;
+  assert.equal(split.repeatedFlops, repeated);
+});
+
+Deno.test("planShards() makes even shards, at most one per worker and per index value", () => {
+  const plan = contractPath("ij,jk->ik", [5, 3000], [3000, 1000]);
+  assert.deepEqual(planShards(plan, 2)?.boundaries, [0, 1000 / 2, 1000]);
+  assert.deepEqual(planShards(plan, 3)?.boundaries, [0, 334, 667, 1000]);
+  const narrow = contractPath("ij,jk->ik", [5, 3000], [3000, 2]);
+  assert.deepEqual(planShards(narrow, 4, { minFlops: 0 }), {
+    index: "i",
+    boundaries: [0, 2, 3, 4, 5],
+    shardFlops: narrow.flops * 2 / 5,
+    repeatedFlops: 0,
+  });
+});
+
+Deno.test("planShards() gives one shard for one worker and when splitting does not pay", () => {
+  const plan = contractPath("ij,jk->ik", [500, 500], [500, 500]);
+  assert.deepEqual(planShards(plan, 1), {
+    index: "i",
+    boundaries: [0, 500],
+    shardFlops: plan.flops,
+    repeatedFlops: 0,
+  });
+  // Splitting i leaves the expensive jk,k step to every shard.
+  const lopsided = contractPath("ij,jk,k->i", [2, 3000], [3000, 3000], [3000]);
+  assert.deepEqual(planShards(lopsided, 2)?.boundaries, [0, 2]);
+});
+
+Deno.test("planShards() leaves small plans, scalar outputs and 0 workers to the calling thread", () => {
+  assert.equal(planShards(contractPath("ij,jk->ik", [10, 10], [10, 10]), 2), null);
+  assert.equal(planShards(contractPath("ij,ij->", [3000, 3000], [3000, 3000]), 2), null);
+  assert.equal(planShards(contractPath("ij,jk->ik", [500, 500], [500, 500]), 0), null);
+  assert.equal(
+    planShards(contractPath("ij,jk->ik", [0, 500], [500, 500]), 2, { minFlops: 0 })
+      ?.index,
+    "k",
+  );
+});
+
+Deno.test("planShards() rejects bad workers and minFlops, naming them", () => {
+  const plan = contractPath("ij,jk->ik", [2, 2], [2, 2]);
+  assert.throws(() => planShards(plan, -1), {
+    name: "RangeError",
+    message: "Cannot read workers: expected a non-negative integer, got -1",
+  });
+  assert.throws(() => planShards(plan, 1.5), { name: "RangeError", message: /got 1.5$/ });
+  assert.throws(() => planShards(plan, 2, { minFlops: NaN }), {
+    name: "RangeError",
+    message: "Cannot read minFlops: expected a non-negative number, got NaN",
+  });
+});
+
+Deno.test("contractPath() shows the sharding decision for a number of workers", () => {
+  const plan = contractPath(CONV, ...CONV_SHAPES, { workers: 2 });
+  assert.deepEqual(plan.shards, planShards(contractPath(CONV, ...CONV_SHAPES), 2));
+  assert.match(
+    plan.toString(),
+    /\n {16}Shards: {2}2 along "n": \[0, 4\) \[4, 8\), repeated 0 FLOPs\n/,
+  );
+  const small = contractPath("ij,jk->ik", [2, 2], [2, 2], { workers: 2 });
+  assert.equal(small.shards, null);
+  assert.match(small.toString(), /Shards: {2}none \(calling thread\)/);
+  const plain = contractPath(CONV, ...CONV_SHAPES);
+  assert.equal(plain.shards, undefined);
+  assert.doesNotMatch(plain.toString(), /Shards/);
+  assert.throws(() => contractPath("ij", [2, 2], { workers: -2 }), { name: "RangeError" });
+});
+
+Deno.test("shards put together equal the whole result bit for bit (random problems)", () => {
+  const rng = mulberry32(4242);
+  for (let p = 0; p < 200; p++) {
+    const dtype: DType = p % 2 === 0 ? "float32" : "float64";
+    const { equation, shapes } = randomEinsumProblem(rng, { maxOperands: 4, maxSize: 5 });
+    const operands = shapes.map((shape) => {
+      const t = randomTensor(rng, shape, dtype);
+      return rng() < 0.4 ? randomView(rng, t) : t;
+    });
+    const plan = contractPath(equation, ...operands);
+    const shards = planShards(plan, 1 + Math.floor(rng() * 4), { minFlops: 0 });
+    if (shards === null) continue;
+    const out = zeros(plan.outputShape, dtype);
+    const axis = plan.parsed.output.indexOf(shards.index);
+    shards.boundaries.slice(1).forEach((end, at) => {
+      const start = shards.boundaries[at];
+      const slice = out.lo(...out.shape.map((_, d) => d === axis ? start : 0))
+        .hi(...out.shape.map((n, d) => d === axis ? end - start : n));
+      executePlan(plan, operands, { shard: { index: shards.index, start, end }, out: slice });
+    });
+    assert.deepEqual(out.data, einsumSync(equation, ...operands).data, `${equation} [${shapes}]`);
+  }
+});

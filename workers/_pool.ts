@@ -1,0 +1,185 @@
+import { type Remote, wrap } from "comlink";
+import { takeFault } from "./_faults.ts";
+import type { ShardRequest, WorkerApi } from "./_protocol.ts";
+
+/** The worker module, loaded by every worker of the pool. */
+const WORKER_URL = new URL("./_worker.ts", import.meta.url);
+
+/** Default time an idle pool waits before terminating its workers, in milliseconds. */
+export const DEFAULT_IDLE_TIMEOUT = 250;
+
+/** One shard waiting for or running on a worker. */
+export interface Job {
+  /** What the worker runs. */
+  request: ShardRequest;
+  /** 0-based position of the shard in its call. */
+  shard: number;
+  /** Names the shard in errors, e.g. `shard 2 of 2 ("n" in [4, 8))`. */
+  label: string;
+  /** Shared by the shards of one call: set once one of them failed, so that the others
+   * still queued are dropped. */
+  call: { failed: boolean };
+  resolve: () => void;
+  reject: (error: Error) => void;
+  /** Workers that died running this job. */
+  deaths: number;
+}
+
+interface Slot {
+  worker: Worker;
+  remote: Remote<WorkerApi>;
+  job: Job | null;
+}
+
+/**
+ * The worker pool: a FIFO queue of shards and up to `count` Deno Web Workers driven
+ * through comlink. Workers start when shards arrive, and all of them are terminated
+ * once the pool has been idle for `idleTimeout` milliseconds (an unref'd timer), so
+ * that a script that never shuts the pool down still exits.
+ */
+class Pool {
+  /** Workers the pool may run; 0 sends every call to the calling thread. */
+  count: number = navigator.hardwareConcurrency;
+  /** Idle milliseconds before the workers are terminated. */
+  idleTimeout: number = DEFAULT_IDLE_TIMEOUT;
+  #slots: Slot[] = [];
+  #queue: Job[] = [];
+  #idleTimer: ReturnType<typeof setTimeout> | undefined;
+
+  /** Live workers (busy or idle). */
+  get size(): number {
+    return this.#slots.length;
+  }
+
+  /** Workers calls may shard over now: `count`, or 0 when the worker module cannot be
+   * read (no read permission for it), so that such scripts run on the calling thread. */
+  usableCount(): number {
+    if (this.count === 0 || WORKER_URL.protocol !== "file:") return this.count;
+    const { state } = Deno.permissions.querySync({ name: "read", path: WORKER_URL });
+    return state === "granted" ? this.count : 0;
+  }
+
+  /** Queues a shard; resolves when a worker has written it. */
+  submit(job: Omit<Job, "resolve" | "reject" | "deaths">): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ ...job, resolve, reject, deaths: 0 });
+      this.#dispatch();
+    });
+  }
+
+  /** Applies a new `count` (surplus idle workers end now, busy ones when done). */
+  resize(count: number): void {
+    this.count = count;
+    for (const slot of this.#slots.filter((slot) => slot.job === null)) {
+      if (this.#slots.length <= Math.max(count, this.#queue.length > 0 ? 1 : 0)) break;
+      this.#remove(slot);
+    }
+    this.#dispatch();
+  }
+
+  /** Terminates every worker and rejects every queued and running shard. */
+  shutdown(): void {
+    clearTimeout(this.#idleTimer);
+    this.#idleTimer = undefined;
+    const jobs = [...this.#slots.flatMap((slot) => slot.job ?? []), ...this.#queue];
+    for (const slot of [...this.#slots]) {
+      slot.job = null;
+      this.#remove(slot);
+    }
+    this.#queue = [];
+    for (const job of jobs) {
+      job.reject(
+        new Error(`Cannot finish einsum: ${job.label} was cancelled by shutdownWorkers()`),
+      );
+    }
+  }
+
+  #dispatch(): void {
+    clearTimeout(this.#idleTimer);
+    this.#idleTimer = undefined;
+    while (this.#queue.length > 0) {
+      const job = this.#queue[0];
+      if (job.call.failed) {
+        this.#queue.shift();
+        continue;
+      }
+      let slot = this.#slots.find((slot) => slot.job === null);
+      if (slot === undefined && this.#slots.length < Math.max(this.count, 1)) slot = this.#spawn();
+      if (slot === undefined) break;
+      this.#queue.shift();
+      this.#start(slot, job);
+    }
+    if (this.#slots.length > 0 && this.#slots.every((slot) => slot.job === null)) {
+      if (!Number.isFinite(this.idleTimeout)) return;
+      const timer = setTimeout(() => this.shutdown(), this.idleTimeout);
+      Deno.unrefTimer(timer);
+      this.#idleTimer = timer;
+    }
+  }
+
+  #spawn(): Slot {
+    const worker = new Worker(WORKER_URL.href, { type: "module" });
+    const slot: Slot = { worker, remote: wrap<WorkerApi>(worker), job: null };
+    const lost = (event: Event, reason: string) => {
+      event.preventDefault();
+      this.#lose(slot, reason);
+    };
+    worker.addEventListener("error", (event) => lost(event, event.message));
+    worker.addEventListener("messageerror", (event) => lost(event, "a message could not be read"));
+    this.#slots.push(slot);
+    return slot;
+  }
+
+  #start(slot: Slot, job: Job): void {
+    slot.job = job;
+    const fault = takeFault(job.shard);
+    const request = fault === undefined ? job.request : { ...job.request, fault };
+    slot.remote.run(request).then(
+      () => this.#finish(slot, job, null),
+      (error: unknown) => this.#finish(slot, job, error),
+    );
+  }
+
+  #finish(slot: Slot, job: Job, error: unknown): void {
+    if (slot.job !== job) return; // the worker died or the pool shut down meanwhile
+    slot.job = null;
+    if (error === null) job.resolve();
+    else {
+      job.call.failed = true;
+      const reason = error instanceof Error ? error.message : String(error);
+      job.reject(new Error(`Cannot finish einsum: ${job.label} failed: ${reason}`));
+    }
+    if (this.#slots.length > Math.max(this.count, this.#queue.length > 0 ? 1 : 0)) {
+      this.#remove(slot);
+    }
+    this.#dispatch();
+  }
+
+  /** A worker died (uncaught error, failed start): replace it and run its shard again
+   * once; a second death rejects the shard. */
+  #lose(slot: Slot, reason: string): void {
+    if (!this.#slots.includes(slot)) return;
+    this.#remove(slot);
+    const job = slot.job;
+    slot.job = null;
+    if (job !== null) {
+      job.deaths++;
+      if (job.deaths < 2) this.#queue.unshift(job);
+      else {
+        job.call.failed = true;
+        job.reject(
+          new Error(`Cannot finish einsum: ${job.label} failed: its worker died twice (${reason})`),
+        );
+      }
+    }
+    this.#dispatch();
+  }
+
+  #remove(slot: Slot): void {
+    this.#slots.splice(this.#slots.indexOf(slot), 1);
+    slot.worker.terminate();
+  }
+}
+
+/** The process's worker pool. */
+export const pool: Pool = new Pool();

@@ -1,0 +1,32 @@
+import type { Fault } from "./_faults.ts";
+
+/** An ndarray as it crosses to a worker: its storage (over a SharedArrayBuffer, so the
+ * worker sees the same memory) and its layout. */
+export interface TensorView {
+  data: Float32Array | Float64Array;
+  shape: number[];
+  stride: number[];
+  offset: number;
+}
+
+/** One shard of one einsum: what a worker needs to rebuild the plan and run its slice. */
+export interface ShardRequest {
+  /** The equation as the caller gave it. */
+  equation: string;
+  /** Every operand's full shape (the plan is made for these, not for the slice). */
+  shapes: number[][];
+  /** The operands, whole; the executor reads its slice through them. */
+  operands: TensorView[];
+  /** The output index range this shard computes. */
+  shard: { index: string; start: number; end: number };
+  /** The shard's slice of the shared output. */
+  out: TensorView;
+  /** A failure to simulate (tests only). */
+  fault?: Fault;
+}
+
+/** What `_worker.ts` exposes through comlink. */
+export interface WorkerApi {
+  /** Computes one shard into its output view. */
+  run(request: ShardRequest): Promise<void>;
+}
