@@ -1,9 +1,6 @@
 import { type Remote, wrap } from "comlink";
-import { takeFault } from "./_faults.ts";
+import { dispatchObserver, takeFault } from "./_test_hooks.ts";
 import type { ShardRequest, WorkerApi } from "./_protocol.ts";
-
-/** The worker module, loaded by every worker of the pool. */
-const WORKER_URL = new URL("./_worker.ts", import.meta.url);
 
 /** Default time an idle pool waits before terminating its workers, in milliseconds. */
 export const DEFAULT_IDLE_TIMEOUT = 250;
@@ -28,6 +25,8 @@ export interface Job {
 interface Slot {
   worker: Worker;
   remote: Remote<WorkerApi>;
+  /** Whether the worker has loaded (answered a ping); only then does it get shards. */
+  ready: boolean;
   job: Job | null;
 }
 
@@ -42,7 +41,11 @@ class Pool {
   count: number = navigator.hardwareConcurrency;
   /** Idle milliseconds before the workers are terminated. */
   idleTimeout: number = DEFAULT_IDLE_TIMEOUT;
+  /** The module every worker loads (tests point it elsewhere to make starts fail). */
+  workerUrl: URL = new URL("./_worker.ts", import.meta.url);
   #slots: Slot[] = [];
+  /** Workers that died before loading since one last loaded. */
+  #failedStarts = 0;
   #queue: Job[] = [];
   #idleTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -54,8 +57,8 @@ class Pool {
   /** Workers calls may shard over now: `count`, or 0 when the worker module cannot be
    * read (no read permission for it), so that such scripts run on the calling thread. */
   usableCount(): number {
-    if (this.count === 0 || WORKER_URL.protocol !== "file:") return this.count;
-    const { state } = Deno.permissions.querySync({ name: "read", path: WORKER_URL });
+    if (this.count === 0 || this.workerUrl.protocol !== "file:") return this.count;
+    const { state } = Deno.permissions.querySync({ name: "read", path: this.workerUrl });
     return state === "granted" ? this.count : 0;
   }
 
@@ -103,13 +106,18 @@ class Pool {
         this.#queue.shift();
         continue;
       }
-      let slot = this.#slots.find((slot) => slot.job === null);
-      if (slot === undefined && this.#slots.length < Math.max(this.count, 1)) slot = this.#spawn();
+      const slot = this.#slots.find((slot) => slot.ready && slot.job === null);
       if (slot === undefined) break;
       this.#queue.shift();
       this.#start(slot, job);
     }
-    if (this.#slots.length > 0 && this.#slots.every((slot) => slot.job === null)) {
+    const starting = this.#slots.filter((slot) => !slot.ready).length;
+    const room = Math.max(this.count, 1) - this.#slots.length;
+    for (let n = Math.min(this.#queue.length - starting, room); n > 0; n--) this.#spawn();
+    if (
+      this.#slots.length > 0 && this.#queue.length === 0 &&
+      this.#slots.every((slot) => slot.job === null)
+    ) {
       if (!Number.isFinite(this.idleTimeout)) return;
       const timer = setTimeout(() => this.shutdown(), this.idleTimeout);
       Deno.unrefTimer(timer);
@@ -117,9 +125,9 @@ class Pool {
     }
   }
 
-  #spawn(): Slot {
-    const worker = new Worker(WORKER_URL.href, { type: "module" });
-    const slot: Slot = { worker, remote: wrap<WorkerApi>(worker), job: null };
+  #spawn(): void {
+    const worker = new Worker(this.workerUrl.href, { type: "module" });
+    const slot: Slot = { worker, remote: wrap<WorkerApi>(worker), ready: false, job: null };
     const lost = (event: Event, reason: string) => {
       event.preventDefault();
       this.#lose(slot, reason);
@@ -127,13 +135,19 @@ class Pool {
     worker.addEventListener("error", (event) => lost(event, event.message));
     worker.addEventListener("messageerror", (event) => lost(event, "a message could not be read"));
     this.#slots.push(slot);
-    return slot;
+    slot.remote.ping().then(() => {
+      if (!this.#slots.includes(slot)) return;
+      slot.ready = true;
+      this.#failedStarts = 0;
+      this.#dispatch();
+    });
   }
 
   #start(slot: Slot, job: Job): void {
     slot.job = job;
     const fault = takeFault(job.shard);
     const request = fault === undefined ? job.request : { ...job.request, fault };
+    dispatchObserver.observe?.(request);
     slot.remote.run(request).then(
       () => this.#finish(slot, job, null),
       (error: unknown) => this.#finish(slot, job, error),
@@ -156,10 +170,19 @@ class Pool {
   }
 
   /** A worker died (uncaught error, failed start): replace it and run its shard again
-   * once; a second death rejects the shard. */
+   * once; a second death rejects the shard. Two failed starts in a row reject every
+   * queued shard. */
   #lose(slot: Slot, reason: string): void {
     if (!this.#slots.includes(slot)) return;
     this.#remove(slot);
+    if (!slot.ready && ++this.#failedStarts >= 2) {
+      this.#failedStarts = 0;
+      for (const job of this.#queue.splice(0)) {
+        job.reject(
+          new Error(`Cannot finish einsum: ${job.label} failed: no worker could start (${reason})`),
+        );
+      }
+    }
     const job = slot.job;
     slot.job = null;
     if (job !== null) {

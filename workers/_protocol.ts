@@ -1,4 +1,4 @@
-import type { Fault } from "./_faults.ts";
+import type { Fault } from "./_test_hooks.ts";
 
 /** An ndarray as it crosses to a worker: its storage (over a SharedArrayBuffer, so the
  * worker sees the same memory) and its layout. */
@@ -27,6 +27,8 @@ export interface ShardRequest {
 
 /** What `_worker.ts` exposes through comlink. */
 export interface WorkerApi {
+  /** Answers once the worker has loaded, so that the pool hands it shards. */
+  ping(): void;
   /** Computes one shard into its output view. */
   run(request: ShardRequest): Promise<void>;
 }

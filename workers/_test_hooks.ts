@@ -1,17 +1,21 @@
 /**
- * Test-only fault injection. Tests push faults here; the pool attaches each to the next
- * dispatch of the shard it names, and the worker acts it out before computing:
+ * Test-only hooks into the pool. Tests push faults here; the pool attaches each to the
+ * next dispatch of the shard it names, and the worker acts it out before computing:
  * `"throw"` throws from the shard's function, `"crash"` kills the worker with an
- * uncaught error and never answers.
+ * uncaught error and never answers. Tests may also watch the order of dispatches.
  *
  * @module
  */
+import type { ShardRequest } from "./_protocol.ts";
 
 /** A failure a worker simulates. */
 export type Fault = "throw" | "crash";
 
 /** Faults waiting for a dispatch of shard `shard` (0-based) of any call. */
 export const pendingFaults: { shard: number; fault: Fault }[] = [];
+
+/** Called with every shard the pool hands to a worker, in order. */
+export const dispatchObserver: { observe?: (request: ShardRequest) => void } = {};
 
 /** Removes and returns the first pending fault for shard `shard`, if any. */
 export function takeFault(shard: number): Fault | undefined {
