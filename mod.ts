@@ -6,3 +6,15 @@
  */
 export * from "@einconv/runtime";
 export * from "@einconv/workers";
+export {
+  convInputSize,
+  convOutputSize,
+  convPaddings,
+  indexPattern,
+  type IndexPatternOptions,
+  type IntOrTuple,
+  type Padding,
+  type PatternDType,
+  type Uint8NdArray,
+} from "@einconv/expressions";
+export * as expressions from "@einconv/expressions";

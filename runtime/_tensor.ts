@@ -1,4 +1,5 @@
-import type { DType, NdArray } from "./tensor.ts";
+import type { DType } from "./tensor.ts";
+import { describeValue } from "./validate.ts";
 
 /** Allocates a zero-filled typed array of the given dtype. */
 export function allocate(dtype: DType, size: number): Float32Array | Float64Array {
@@ -54,42 +55,13 @@ export function copyStrided(
   }
 }
 
-/** Throws unless `x` is an ndarray over Float32Array or Float64Array. */
-export function checkTensor(x: unknown, name: string): asserts x is NdArray {
-  const candidate = x as NdArray | null;
-  if (
-    candidate === null || typeof candidate !== "object" || !Array.isArray(candidate.shape) ||
-    !Array.isArray(candidate.stride) || typeof candidate.offset !== "number"
-  ) {
-    throw new TypeError(`Cannot read ${name}: expected an ndarray, got ${describe(x)}`);
-  }
-  if (!(candidate.data instanceof Float32Array || candidate.data instanceof Float64Array)) {
-    const kind = (candidate.data as object | undefined)?.constructor?.name ?? typeof candidate.data;
-    throw new TypeError(
-      `Cannot read ${name}: expected an ndarray over Float32Array or Float64Array, got one over ${kind}`,
-    );
-  }
-}
-
-/** A short description of any value for error messages. */
-export function describe(value: unknown): string {
-  if (value === null || value === undefined) return String(value);
-  if (typeof value === "string") return JSON.stringify(value);
-  if (typeof value !== "object") return String(value);
-  if (Array.isArray(value)) {
-    const text = JSON.stringify(value);
-    return text.length > 60 ? `an array of length ${value.length}` : text;
-  }
-  return `a ${(value as object).constructor?.name ?? "object"}`;
-}
-
 /** Throws unless every shape is an array of non-negative integers. */
 export function checkShapeList(shapes: readonly (readonly number[])[]): void {
   shapes.forEach((shape, at) => {
     if (!Array.isArray(shape) || !shape.every((n) => Number.isInteger(n) && n >= 0)) {
       throw new TypeError(
         `Cannot read operand ${at}: expected a shape of non-negative integers, got ${
-          describe(shape)
+          describeValue(shape)
         }`,
       );
     }

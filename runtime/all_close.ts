@@ -1,5 +1,6 @@
 import type { NdArray } from "./tensor.ts";
-import { checkTensor, copyStrided, shapeSize } from "./_tensor.ts";
+import { copyStrided, shapeSize } from "./_tensor.ts";
+import { checkTensor } from "./validate.ts";
 
 /** Options of {@linkcode assertAllClose}. */
 export interface AllCloseOptions {

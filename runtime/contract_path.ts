@@ -10,7 +10,8 @@ import {
   sizeOf,
 } from "./_paths.ts";
 import type { NdArray } from "./tensor.ts";
-import { checkShapeList, describe } from "./_tensor.ts";
+import { checkShapeList } from "./_tensor.ts";
+import { describeValue as describe } from "./validate.ts";
 import { LruCache } from "./lru_cache.ts";
 import { planShards, type ShardPlan } from "./plan_shards.ts";
 

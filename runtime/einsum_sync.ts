@@ -1,7 +1,7 @@
 import { planFor } from "./contract_path.ts";
 import { executePlan } from "./execute_plan.ts";
 import type { NdArray } from "./tensor.ts";
-import { checkTensor } from "./_tensor.ts";
+import { checkTensor } from "./validate.ts";
 
 /**
  * Evaluates an einsum on the calling thread: parses and plans the equation (both

@@ -1,4 +1,4 @@
-import { describe } from "./_tensor.ts";
+import { describeValue as describe } from "./validate.ts";
 
 /** A strided matrix view: element (r, c) is `data[offset + r*rowStride + c*colStride]`. */
 export interface StridedMatrix {

@@ -13,3 +13,4 @@ export * from "./all_close.ts";
 export * from "./gemm.ts";
 export * from "./execute_plan.ts";
 export * from "./plan_shards.ts";
+export * from "./validate.ts";

@@ -1,5 +1,5 @@
 import type { ContractionPlan } from "./contract_path.ts";
-import { describe } from "./_tensor.ts";
+import { describeValue as describe } from "./validate.ts";
 
 /** Contractions cheaper than this many FLOPs (opt_einsum's count) are not sharded: on this
  * library's kernels they take a few milliseconds, about what handing them to workers costs. */

@@ -1,6 +1,7 @@
 // @ts-types="@types/ndarray"
 import ndarray from "ndarray";
-import { allocate, checkTensor, copyStrided, describe, shapeSize } from "./_tensor.ts";
+import { allocate, copyStrided, shapeSize } from "./_tensor.ts";
+import { checkTensor, describeValue as describe } from "./validate.ts";
 
 /**
  * A float tensor: a scijs ndarray over a `Float32Array` or a `Float64Array`. Element

@@ -1,0 +1,220 @@
+import { checkTensor, type NdArray } from "@einconv/runtime";
+import type { PatternHyperparameters } from "@einconv/simplify";
+import { describe, readInteger } from "./_validate.ts";
+import { convInputSize, convOutputSize, convPaddings } from "./conv_sizes.ts";
+import {
+  type IntOrTuple,
+  type Padding,
+  readHyperparameter,
+  readPadding,
+} from "./hyperparameters.ts";
+
+/** Hyperparameters of a convolution, as every builder takes them. */
+export interface ConvOptions {
+  /** Stride, one for all dimensions or one per dimension (default 1). */
+  stride?: IntOrTuple;
+  /** Padding: integers, `"same"` (stride 1 only) or `"valid"` (default 0). */
+  padding?: Padding;
+  /** Dilation (default 1). */
+  dilation?: IntOrTuple;
+  /** Apply the symbolic simplifications (default true). */
+  simplify?: boolean;
+}
+
+/** {@linkcode ConvOptions} plus channel groups. */
+export interface GroupedConvOptions extends ConvOptions {
+  /** Number of channel groups (default 1); it must divide the channels. */
+  groups?: number;
+}
+
+/** Read, validated hyperparameters for `n` spatial dimensions. */
+export interface ConvArguments {
+  stride: number[];
+  padding: number[] | "same" | "valid";
+  dilation: number[];
+  groups: number;
+  simplify: boolean;
+}
+
+/** Validates an options object and reads its hyperparameters for `n` dimensions. */
+export function readConvOptions(
+  options: GroupedConvOptions | undefined,
+  n: number,
+): ConvArguments {
+  if (options === undefined) options = {};
+  if (options === null || typeof options !== "object") {
+    throw new TypeError(`Cannot read options: expected an object, got ${describe(options)}`);
+  }
+  const simplify = options.simplify ?? true;
+  if (typeof simplify !== "boolean") {
+    throw new TypeError(`Cannot read simplify: expected true or false, got ${describe(simplify)}`);
+  }
+  return {
+    stride: readHyperparameter("stride", options.stride ?? 1, n),
+    padding: readPadding(options.padding ?? 0, n),
+    dilation: readHyperparameter("dilation", options.dilation ?? 1, n),
+    groups: readInteger("groups", options.groups ?? 1, 1),
+    simplify,
+  };
+}
+
+/** Checks that `x` is a tensor of rank at least 3 (`[B, C, *spatial]`) and returns N. */
+export function spatialRank(
+  x: unknown,
+  name: string,
+  layout = "[batch, channels, ...spatial]",
+): number {
+  checkTensor(x, name);
+  if (x.shape.length < 3) {
+    throw new RangeError(
+      `Cannot read ${name}: expected rank 3 or more (${layout}), got shape [${x.shape}]`,
+    );
+  }
+  return x.shape.length - 2;
+}
+
+/** Checks that `x` is a tensor of rank `rank`. */
+export function checkRank(x: unknown, name: string, rank: number, layout: string): NdArray {
+  checkTensor(x, name);
+  if (x.shape.length !== rank) {
+    throw new RangeError(
+      `Cannot read ${name}: expected rank ${rank} (${layout}), got shape [${x.shape}]`,
+    );
+  }
+  return x;
+}
+
+/** Checks that `groups` divides a channel count. */
+export function checkGroups(groups: number, channels: number, what: string): void {
+  if (channels % groups !== 0) {
+    throw new RangeError(
+      `Cannot read groups: groups=${groups} does not divide ${what}=${channels}`,
+    );
+  }
+}
+
+/** The index pattern hyperparameters of every spatial dimension of a convolution. */
+export function convPatterns(
+  inputSize: readonly number[],
+  kernelSize: readonly number[],
+  args: ConvArguments,
+): PatternHyperparameters[] {
+  return inputSize.map((size, d) => {
+    const padding = args.padding === "same" || args.padding === "valid"
+      ? args.padding
+      : args.padding[d];
+    const [paddingLeft, paddingRight] = convPaddings(
+      kernelSize[d],
+      args.stride[d],
+      padding,
+      args.dilation[d],
+    );
+    return {
+      inputSize: size,
+      kernelSize: kernelSize[d],
+      outputSize: convOutputSize(size, kernelSize[d], args.stride[d], padding, args.dilation[d]),
+      stride: args.stride[d],
+      paddingLeft,
+      paddingRight,
+      dilation: args.dilation[d],
+    };
+  });
+}
+
+/** Checks that a tensor's spatial sizes are the convolution's output sizes. */
+export function checkOutputShape(
+  v: NdArray,
+  name: string,
+  expected: readonly number[],
+): void {
+  if (v.shape.join() !== expected.join()) {
+    throw new RangeError(
+      `Cannot read ${name}: expected shape [${expected}] (the convolution's output), got [${v.shape}]`,
+    );
+  }
+}
+
+/** Options of the transpose-convolution builders. */
+export interface TransposeConvOptions {
+  /** Stride of the associated convolution (default 1). */
+  stride?: IntOrTuple;
+  /** Padding of the associated convolution, integers only (default 0). */
+  padding?: IntOrTuple;
+  /** Extra size added on one side of the transpose convolution's output (default 0),
+   * smaller than the stride or the dilation. */
+  outputPadding?: IntOrTuple;
+  /** Dilation (default 1). */
+  dilation?: IntOrTuple;
+  /** Apply the symbolic simplifications (default true). */
+  simplify?: boolean;
+}
+
+/**
+ * The input sizes of the associated convolution for a transpose convolution with input
+ * sizes `outputSize` (the convolution's output), from `outputPadding` or from an explicit
+ * `targetSize`; each must map back to `outputSize`.
+ */
+export function transposeInputSizes(
+  outputSize: readonly number[],
+  kernelSize: readonly number[],
+  args: ConvArguments,
+  outputPadding: readonly number[],
+  targetSize: readonly number[] | undefined,
+): number[] {
+  const padding = args.padding as number[];
+  return outputSize.map((o, d) => {
+    const smallest = convInputSize(
+      o,
+      kernelSize[d],
+      args.stride[d],
+      padding[d],
+      0,
+      args.dilation[d],
+    );
+    const extra = targetSize === undefined ? outputPadding[d] : targetSize[d] - smallest;
+    const allowed = Math.max(args.stride[d], args.dilation[d]);
+    const size = smallest + extra;
+    const back = size >= 1 && extra >= 0 && extra < allowed
+      ? convOutputSize(size, kernelSize[d], args.stride[d], padding[d], args.dilation[d])
+      : -1;
+    if (back !== o) {
+      const what = targetSize === undefined
+        ? `outputPadding=${describe(outputPadding[d])}`
+        : `outputSize=${describe(targetSize[d])}`;
+      throw new RangeError(
+        `Cannot read ${
+          what.split("=")[0]
+        }: ${what} in dimension ${d} gives an input of size ${size} ` +
+          `that does not map back to size ${o}; allowed are sizes ${smallest}..${
+            smallest + allowed - 1
+          } mapping back (stride=${args.stride[d]}, dilation=${args.dilation[d]})`,
+      );
+    }
+    return size;
+  });
+}
+
+/** Reads the options of a transpose-convolution builder (integer padding only). */
+export function readTransposeOptions(
+  options: (TransposeConvOptions & { groups?: number }) | undefined,
+  n: number,
+): ConvArguments & { outputPadding: number[] } {
+  const args = readConvOptions(options as GroupedConvOptions | undefined, n);
+  if (args.padding === "same" || args.padding === "valid") {
+    throw new TypeError(
+      `Cannot read padding: transpose convolutions take integers, got ${describe(args.padding)}`,
+    );
+  }
+  const outputPadding = readHyperparameter("outputPadding", options?.outputPadding ?? 0, n, {
+    min: 0,
+  });
+  return { ...args, outputPadding };
+}
+
+/** For operations without groups: reject the option instead of ignoring it. */
+export function withoutGroups<T extends object>(options: T | undefined): T | undefined {
+  if (options !== undefined && options !== null && "groups" in options) {
+    throw new TypeError("Cannot read groups: this operation takes no groups");
+  }
+  return options;
+}
