@@ -1,3 +1,4 @@
+import { describeValue } from "@einconv/runtime";
 import { DEFAULT_IDLE_TIMEOUT, pool } from "./_pool.ts";
 
 /** Options of {@linkcode configureWorkers}. */
@@ -42,12 +43,12 @@ export interface WorkerOptions {
  */
 export function configureWorkers(options: WorkerOptions = {}): void {
   if (options === null || typeof options !== "object") {
-    throw new TypeError(`Cannot read options: expected an object, got ${String(options)}`);
+    throw new TypeError(`Cannot read options: expected an object, got ${describeValue(options)}`);
   }
   const { count = navigator.hardwareConcurrency, idleTimeout = DEFAULT_IDLE_TIMEOUT } = options;
   if (typeof count !== "number") {
     throw new TypeError(
-      `Cannot read count: expected a non-negative integer, got ${describe(count)}`,
+      `Cannot read count: expected a non-negative integer, got ${describeValue(count)}`,
     );
   }
   if (!Number.isInteger(count) || count < 0) {
@@ -56,7 +57,7 @@ export function configureWorkers(options: WorkerOptions = {}): void {
   if (typeof idleTimeout !== "number") {
     throw new TypeError(
       `Cannot read idleTimeout: expected a non-negative number of milliseconds, got ${
-        describe(idleTimeout)
+        describeValue(idleTimeout)
       }`,
     );
   }
@@ -67,8 +68,4 @@ export function configureWorkers(options: WorkerOptions = {}): void {
   }
   pool.idleTimeout = idleTimeout;
   pool.resize(count);
-}
-
-function describe(value: unknown): string {
-  return typeof value === "string" ? JSON.stringify(value) : String(value);
 }

@@ -1,16 +1,16 @@
 // @ts-types="@types/ndarray"
 import ndarray from "ndarray";
 import {
+  checkTensor,
   type ContractionPlan,
   contractPath,
   dtypeOf,
-  einsumSync,
   executePlan,
   type NdArray,
   planShards,
   type ShardPlan,
 } from "@einconv/runtime";
-import { isFloatTensor, shapeSize, sharedArray } from "./_tensors.ts";
+import { sharedArray } from "./_shared_array.ts";
 import { pool } from "./_pool.ts";
 import type { TensorView } from "./_protocol.ts";
 import { toShared } from "./to_shared.ts";
@@ -46,13 +46,13 @@ import { toShared } from "./to_shared.ts";
  * ```
  */
 export async function einsum(equation: string, ...operands: NdArray[]): Promise<NdArray> {
-  // Invalid operands: einsumSync's checks throw the error (a rejection here).
-  if (operands.some((x) => !isFloatTensor(x))) return einsumSync(equation, ...operands);
+  operands.forEach((x, at) => checkTensor(x, `operand ${at}`));
   const plan = contractPath(equation, ...operands.map((x) => x.shape));
   const shards = planShards(plan, pool.usableCount());
   if (shards === null) return executePlan(plan, operands);
   const dtype = operands.every((x) => dtypeOf(x) === "float32") ? "float32" : "float64";
-  const out = ndarray(sharedArray(dtype, shapeSize(plan.outputShape)), [...plan.outputShape]);
+  const size = plan.outputShape.reduce((a, b) => a * b, 1);
+  const out = ndarray(sharedArray(dtype, size), [...plan.outputShape]);
   await Promise.all(shardJobs(plan, operands.map(toShared), shards, out));
   return out;
 }

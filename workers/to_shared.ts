@@ -1,7 +1,7 @@
 // @ts-types="@types/ndarray"
 import ndarray from "ndarray";
-import { contiguous, dtypeOf, type NdArray } from "@einconv/runtime";
-import { isFloatTensor, sharedArray } from "./_tensors.ts";
+import { checkTensor, dtypeOf, type NdArray } from "@einconv/runtime";
+import { sharedArray } from "./_shared_array.ts";
 
 /**
  * Returns a tensor whose storage is a `SharedArrayBuffer`, which workers read without a
@@ -29,7 +29,7 @@ import { isFloatTensor, sharedArray } from "./_tensors.ts";
  * ```
  */
 export function toShared(x: NdArray): NdArray {
-  if (!isFloatTensor(x)) contiguous(x); // throws the runtime's TypeError for x
+  checkTensor(x, "x");
   if (x.data.buffer instanceof SharedArrayBuffer) return x;
   let first = x.offset;
   let last = x.offset;
