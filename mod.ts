@@ -18,3 +18,4 @@ export {
   type Uint8NdArray,
 } from "@einconv/expressions";
 export * as expressions from "@einconv/expressions";
+export * from "@einconv/nn";

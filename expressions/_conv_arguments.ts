@@ -93,11 +93,14 @@ export function checkGroups(groups: number, channels: number, what: string): voi
   }
 }
 
-/** The index pattern hyperparameters of every spatial dimension of a convolution. */
+/** The index pattern hyperparameters of every spatial dimension of a convolution; an
+ * `outputSize` smaller than the convolution's cuts the patterns to it (transpose
+ * convolutions whose output padding reaches past the stride). */
 export function convPatterns(
   inputSize: readonly number[],
   kernelSize: readonly number[],
   args: ConvArguments,
+  outputSize?: readonly number[],
 ): PatternHyperparameters[] {
   return inputSize.map((size, d) => {
     const padding = args.padding === "same" || args.padding === "valid"
@@ -112,7 +115,8 @@ export function convPatterns(
     return {
       inputSize: size,
       kernelSize: kernelSize[d],
-      outputSize: convOutputSize(size, kernelSize[d], args.stride[d], padding, args.dilation[d]),
+      outputSize: outputSize?.[d] ??
+        convOutputSize(size, kernelSize[d], args.stride[d], padding, args.dilation[d]),
       stride: args.stride[d],
       paddingLeft,
       paddingRight,
@@ -152,7 +156,9 @@ export interface TransposeConvOptions {
 /**
  * The input sizes of the associated convolution for a transpose convolution with input
  * sizes `outputSize` (the convolution's output), from `outputPadding` or from an explicit
- * `targetSize`; each must map back to `outputSize`.
+ * `targetSize`. As in PyTorch the extra size must be smaller than the stride or the
+ * dilation; where it reaches past the stride, the convolution's patterns are cut to
+ * `outputSize` (see {@linkcode convPatterns}).
  */
 export function transposeInputSizes(
   outputSize: readonly number[],
@@ -171,26 +177,22 @@ export function transposeInputSizes(
       0,
       args.dilation[d],
     );
-    const extra = targetSize === undefined ? outputPadding[d] : targetSize[d] - smallest;
     const allowed = Math.max(args.stride[d], args.dilation[d]);
-    const size = smallest + extra;
-    const back = size >= 1 && extra >= 0 && extra < allowed
-      ? convOutputSize(size, kernelSize[d], args.stride[d], padding[d], args.dilation[d])
-      : -1;
-    if (back !== o) {
-      const what = targetSize === undefined
-        ? `outputPadding=${describe(outputPadding[d])}`
-        : `outputSize=${describe(targetSize[d])}`;
+    const extra = targetSize === undefined ? outputPadding[d] : targetSize[d] - smallest;
+    if (!(extra >= 0 && extra < allowed)) {
       throw new RangeError(
-        `Cannot read ${
-          what.split("=")[0]
-        }: ${what} in dimension ${d} gives an input of size ${size} ` +
-          `that does not map back to size ${o}; allowed are sizes ${smallest}..${
-            smallest + allowed - 1
-          } mapping back (stride=${args.stride[d]}, dilation=${args.dilation[d]})`,
+        targetSize === undefined
+          ? `Cannot read outputPadding: outputPadding=${
+            outputPadding[d]
+          } in dimension ${d} must be smaller than max(stride, dilation)=${allowed}`
+          : `Cannot read outputSize: outputSize=${
+            targetSize[d]
+          } in dimension ${d} must lie in ${smallest}..${smallest + allowed - 1} (stride=${
+            args.stride[d]
+          }, dilation=${args.dilation[d]})`,
       );
     }
-    return size;
+    return smallest + extra;
   });
 }
 

@@ -8,13 +8,8 @@ import {
   readConvOptions,
   spatialRank,
 } from "./_conv_arguments.ts";
-import {
-  type Expression,
-  expression,
-  groupedOperand,
-  patternOperands,
-  spatial,
-} from "./_expression.ts";
+import { type Expression, expression } from "./_expression.ts";
+import { inputVjpNetwork } from "./_input_vjp.ts";
 import { type IntOrTuple, readHyperparameter } from "./hyperparameters.ts";
 
 /**
@@ -49,7 +44,7 @@ export function convInputVjp(
   checkRank(v, "v", n + 2, "[batch, C_out, ...output]");
   const args = readConvOptions(options, n);
   const size = readHyperparameter("inputSize", inputSize, n);
-  const [outChannels, groupChannels, ...kernelSize] = weight.shape;
+  const [outChannels, , ...kernelSize] = weight.shape;
   checkGroups(args.groups, outChannels, "weight.shape[0]");
   const patterns = convPatterns(size, kernelSize, args);
   const batch = v.shape[0];
@@ -58,22 +53,6 @@ export function convInputVjp(
     { op: "convInputVjp", weight: weight.shape, v: v.shape, inputSize: size, ...args },
     { weight, v },
     args.simplify,
-    () => ({
-      network: {
-        operands: [
-          groupedOperand("v", v.shape, ["n", "g", "c_out", ...spatial("o", n)], args.groups, 1),
-          ...patternOperands(patterns, (d) => [`k${d}`, `o${d}`, `i${d}`]),
-          groupedOperand(
-            "weight",
-            weight.shape,
-            ["g", "c_out", "c_in", ...spatial("k", n)],
-            args.groups,
-            0,
-          ),
-        ],
-        output: ["n", "g", "c_in", ...spatial("i", n)],
-      },
-      shape: [batch, args.groups * groupChannels, ...size],
-    }),
+    () => inputVjpNetwork(weight, v, patterns, args.groups),
   );
 }

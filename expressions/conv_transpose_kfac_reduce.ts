@@ -56,7 +56,7 @@ export function convTransposeKfacReduce(
   const [batch, channels, ...outputSize] = x.shape;
   checkGroups(args.groups, channels, "x.shape[1]");
   const inputSize = transposeInputSizes(outputSize, kernel, args, args.outputPadding, target);
-  const patterns = convPatterns(inputSize, kernel, args);
+  const patterns = convPatterns(inputSize, kernel, args, outputSize);
   const positions = inputSize.reduce((a, b) => a * b, 1);
   return expression(
     { op: "convTransposeKfacReduce", x: x.shape, kernelSize: kernel, inputSize, ...args },

@@ -49,7 +49,7 @@ export function convTransposeUnfold(
   const kernel = readHyperparameter("kernelSize", kernelSize, n);
   const [batch, channels, ...outputSize] = x.shape;
   const inputSize = transposeInputSizes(outputSize, kernel, args, args.outputPadding, undefined);
-  const patterns = convPatterns(inputSize, kernel, args);
+  const patterns = convPatterns(inputSize, kernel, args, outputSize);
   return expression(
     { op: "convTransposeUnfold", x: x.shape, kernelSize: kernel, ...args },
     { x },

@@ -19,4 +19,5 @@ export * from "./conv_kfc.ts";
 export * from "./conv_kfac_reduce.ts";
 export * from "./conv_transpose_unfold.ts";
 export * from "./conv_transpose_kfac_reduce.ts";
+export * from "./conv_transpose.ts";
 export { type EinsumOperands, simplify } from "@einconv/simplify";

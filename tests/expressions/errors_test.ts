@@ -377,12 +377,11 @@ const ERROR_CASES: ErrorCase[] = [
     message: [/outputPadding/, /0\.5/],
   },
   {
-    label:
-      "convTransposeUnfold() rejects outputPadding below dilation that does not give back x's size",
+    label: "convTransposeUnfold() rejects outputPadding equal to max(stride, dilation)",
     inputs: [[1, 2, 4]],
-    call: (x) => convTransposeUnfold(x, 3, { dilation: 2, outputPadding: 1 }),
+    call: (x) => convTransposeUnfold(x, 3, { dilation: 2, outputPadding: 2 }),
     name: "RangeError",
-    message: [/outputPadding/, /1/],
+    message: [/outputPadding=2/, /max\(stride, dilation\)=2/],
   },
   {
     label: "convTransposeKfacReduce() rejects outputPadding above stride and dilation",

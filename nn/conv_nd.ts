@@ -1,0 +1,36 @@
+import type { NdArray } from "@einconv/runtime";
+import { convForward, evaluate, type GroupedConvOptions } from "@einconv/expressions";
+import { addBias, checkBias } from "./_bias.ts";
+
+/**
+ * N-d convolution with PyTorch's semantics (`conv1d`, `conv2d`, `conv3d`, and any N),
+ * evaluated as the cached, simplified einsum expression {@linkcode convForward}.
+ *
+ * @param x Input `[B, C_in, *I]` (any strides; never changed).
+ * @param weight Kernel `[C_out, C_in/G, *K]`.
+ * @param bias Optional `[C_out]`.
+ * @param options Stride, padding (integers, `"same"`, `"valid"`), dilation, groups.
+ * @returns A Promise of a new `[B, C_out, *O]` tensor.
+ *
+ * @example A 2-d convolution with padding "same"
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { tensor } from "@einconv/runtime";
+ * import { convNd } from "@einconv/nn";
+ *
+ * const x = tensor([[[[1, 2], [3, 4]]]]);
+ * const weight = tensor([[[[1, 1], [1, 1]]]]);
+ * const y = await convNd(x, weight, tensor([10]), { padding: "same" });
+ * assert.deepEqual(Array.from(y.data), [20, 16, 17, 14]);
+ * ```
+ */
+export async function convNd(
+  x: NdArray,
+  weight: NdArray,
+  bias?: NdArray | null,
+  options?: GroupedConvOptions,
+): Promise<NdArray> {
+  const expression = convForward(x, weight, options);
+  checkBias(bias, weight.shape[0]);
+  return addBias(await evaluate(expression), bias);
+}

@@ -1,0 +1,36 @@
+import type { NdArray } from "@einconv/runtime";
+import {
+  convWeightVjp,
+  evaluate,
+  type GroupedConvOptions,
+  type IntOrTuple,
+} from "@einconv/expressions";
+
+/**
+ * The vector-Jacobian product of an N-d convolution with respect to its weight: the
+ * gradient of `⟨convNd(x, weight), v⟩` in `weight`.
+ *
+ * @param x Input `[B, C_in, *I]`.
+ * @param v Vector in output space `[B, C_out, *O]`.
+ * @param kernelSize Kernel size (one for all dimensions or one each).
+ * @param options Stride, padding, dilation, groups.
+ * @returns A Promise of a new `[C_out, C_in/G, *K]` tensor.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { tensor } from "@einconv/runtime";
+ * import { convNdWeightVjp } from "@einconv/nn";
+ *
+ * const grad = await convNdWeightVjp(tensor([[[1, 2, 3, 4]]]), tensor([[[1, 0, 1]]]), 2);
+ * assert.deepEqual(Array.from(grad.data), [4, 6]);
+ * ```
+ */
+export async function convNdWeightVjp(
+  x: NdArray,
+  v: NdArray,
+  kernelSize: IntOrTuple,
+  options?: GroupedConvOptions,
+): Promise<NdArray> {
+  return await evaluate(convWeightVjp(x, v, kernelSize, options));
+}

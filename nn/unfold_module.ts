@@ -1,0 +1,58 @@
+import type { NdArray } from "@einconv/runtime";
+import type { IntOrTuple, Padding } from "@einconv/expressions";
+import { unfoldNd } from "./unfold_nd.ts";
+
+/** Options of {@linkcode UnfoldNd}, as PyTorch's `nn.Unfold` takes them. */
+export interface UnfoldNdOptions {
+  /** Kernel size (one for all dimensions or one each). */
+  kernelSize: IntOrTuple;
+  /** Dilation (default 1). */
+  dilation?: IntOrTuple;
+  /** Padding (default 0). */
+  padding?: Padding;
+  /** Stride (default 1). */
+  stride?: IntOrTuple;
+}
+
+/**
+ * PyTorch's `nn.Unfold` for any number of spatial dimensions.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { tensor } from "@einconv/runtime";
+ * import { UnfoldNd } from "@einconv/nn";
+ *
+ * const unfold = new UnfoldNd({ kernelSize: 2, stride: 2 });
+ * const columns = await unfold.forward(tensor([[[1, 2, 3, 4]]]));
+ * assert.deepEqual(Array.from(columns.data), [1, 3, 2, 4]);
+ * ```
+ */
+export class UnfoldNd {
+  /** The hyperparameters. */
+  readonly options: Readonly<UnfoldNdOptions>;
+
+  /**
+   * Creates the module; hyperparameters are checked against the input's rank in
+   * `forward`.
+   *
+   * @param options Kernel size, dilation, padding, stride.
+   */
+  constructor(options: UnfoldNdOptions) {
+    if (options === null || typeof options !== "object" || options.kernelSize === undefined) {
+      throw new TypeError("Cannot read options: expected an object with kernelSize");
+    }
+    this.options = { ...options };
+  }
+
+  /**
+   * Unfolds `x`.
+   *
+   * @param x Input `[B, C, *I]`.
+   * @returns A Promise of `[B, C·prod(K), prod(O)]`.
+   */
+  async forward(x: NdArray): Promise<NdArray> {
+    const { kernelSize, dilation, padding, stride } = this.options;
+    return await unfoldNd(x, kernelSize, { dilation, padding, stride });
+  }
+}
