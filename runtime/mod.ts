@@ -14,3 +14,4 @@ export * from "./gemm.ts";
 export * from "./execute_plan.ts";
 export * from "./plan_shards.ts";
 export * from "./validate.ts";
+export * from "./index_pattern_registry.ts";

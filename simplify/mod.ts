@@ -8,5 +8,5 @@
 export * from "./symbolic_tensor.ts";
 export * from "./tensor_network.ts";
 export * from "./simplify_network.ts";
-export * from "./index_pattern_registry.ts";
+export { indexPatternInfo, registerIndexPattern } from "@einconv/runtime";
 export * from "./simplify.ts";

@@ -1,5 +1,11 @@
-import { checkTensor, contractPath, type DType, dtypeOf, type NdArray } from "@einconv/runtime";
-import { indexPatternInfo } from "./index_pattern_registry.ts";
+import {
+  checkTensor,
+  contractPath,
+  type DType,
+  dtypeOf,
+  indexPatternInfo,
+  type NdArray,
+} from "@einconv/runtime";
 import { simplifyNetwork } from "./simplify_network.ts";
 import { SymbolicTensor } from "./symbolic_tensor.ts";
 import { networkEquation, type TensorNetwork } from "./tensor_network.ts";

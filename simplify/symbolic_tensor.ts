@@ -1,24 +1,14 @@
 // @ts-types="@types/ndarray"
 import ndarray from "ndarray";
-import { contiguous, type DType, type NdArray, tensor } from "@einconv/runtime";
+import {
+  contiguous,
+  type DType,
+  type NdArray,
+  type PatternHyperparameters,
+  tensor,
+} from "@einconv/runtime";
 
-/** The hyperparameters of a one-dimensional index pattern `[K, O, I]`. */
-export interface PatternHyperparameters {
-  /** Input size `I`. */
-  readonly inputSize: number;
-  /** Kernel size `K`. */
-  readonly kernelSize: number;
-  /** Output size `O`. */
-  readonly outputSize: number;
-  /** Stride. */
-  readonly stride: number;
-  /** Padding before the input. */
-  readonly paddingLeft: number;
-  /** Padding after the input. */
-  readonly paddingRight: number;
-  /** Dilation. */
-  readonly dilation: number;
-}
+export type { PatternHyperparameters } from "@einconv/runtime";
 
 /** Where a symbolic tensor's numbers come from when it is materialised. */
 export type TensorSource =

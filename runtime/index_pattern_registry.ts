@@ -1,11 +1,29 @@
-import type { NdArray } from "@einconv/runtime";
-import type { PatternHyperparameters } from "./symbolic_tensor.ts";
+import type { NdArray } from "./tensor.ts";
+
+/** The hyperparameters of a one-dimensional index pattern `[K, O, I]`: entry
+ * `[k, o, i]` is 1 iff `i = −paddingLeft + k·dilation + o·stride` lies in `[0, I)`. */
+export interface PatternHyperparameters {
+  /** Input size `I`. */
+  readonly inputSize: number;
+  /** Kernel size `K`. */
+  readonly kernelSize: number;
+  /** Output size `O`. */
+  readonly outputSize: number;
+  /** Stride. */
+  readonly stride: number;
+  /** Padding before the input. */
+  readonly paddingLeft: number;
+  /** Padding after the input. */
+  readonly paddingRight: number;
+  /** Dilation. */
+  readonly dilation: number;
+}
 
 const registry = new WeakMap<object, PatternHyperparameters>();
 
 /**
  * Records that a tensor is the index pattern with these hyperparameters, so that
- * {@linkcode simplify} can recognise it among an expression's operands.
+ * `simplify` and the contraction planner can recognise it among an expression's operands.
  *
  * @param pattern A `[K, O, I]` 0/1 tensor.
  * @param hyperparameters Its hyperparameters.
@@ -15,7 +33,7 @@ const registry = new WeakMap<object, PatternHyperparameters>();
  * ```ts
  * import assert from "node:assert/strict";
  * import { tensor } from "@einconv/runtime";
- * import { indexPatternInfo, registerIndexPattern } from "@einconv/simplify";
+ * import { indexPatternInfo, registerIndexPattern } from "@einconv/runtime";
  *
  * const eye = registerIndexPattern(tensor([[[1, 0], [0, 1]]]), {
  *   inputSize: 2, kernelSize: 1, outputSize: 2, stride: 1,
@@ -43,7 +61,7 @@ export function registerIndexPattern(
  * ```ts
  * import assert from "node:assert/strict";
  * import { tensor } from "@einconv/runtime";
- * import { indexPatternInfo } from "@einconv/simplify";
+ * import { indexPatternInfo } from "@einconv/runtime";
  *
  * assert.equal(indexPatternInfo(tensor([[[1]]])), undefined);
  * ```
