@@ -1,8 +1,20 @@
 import type { ContractionPlan } from "./contract_path.ts";
 import { describeValue as describe } from "./validate.ts";
 
-/** Contractions cheaper than this many FLOPs (opt_einsum's count) are not sharded: on this
- * library's kernels they take a few milliseconds, about what handing them to workers costs. */
+/**
+ * Contractions cheaper than this many FLOPs (opt_einsum's count) are not sharded: on this
+ * library's kernels they take a few milliseconds, about what handing them to workers costs.
+ *
+ * @example Small plans stay on the calling thread
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { contractPath, DEFAULT_SHARD_MIN_FLOPS, planShards } from "@einconv/runtime";
+ *
+ * const plan = contractPath("ij,jk->ik", [100, 100], [100, 100]);
+ * assert.ok(plan.flops < DEFAULT_SHARD_MIN_FLOPS);
+ * assert.equal(planShards(plan, 2), null);
+ * ```
+ */
 export const DEFAULT_SHARD_MIN_FLOPS = 1e7;
 
 /** Options of {@linkcode planShards}. */

@@ -34,11 +34,14 @@ export interface WorkerOptions {
  *   shape: [256, 256],
  * });
  * configureWorkers({ count: 2 }); // 2·256³ FLOPs: split over 2 workers
- * const c = await einsum("ij,jk->ik", a, a);
- * assert.deepEqual(c.data, einsumSync("ij,jk->ik", a, a).data);
- * configureWorkers({ count: 0 }); // no workers from now on
+ * const pooled = await einsum("ij,jk->ik", a, a);
  * shutdownWorkers();
+ * configureWorkers({ count: 0 }); // the calling thread only
+ * const local = await einsum("ij,jk->ik", a, a);
  * configureWorkers(); // back to the defaults
+ * assert.ok(pooled.data.buffer instanceof SharedArrayBuffer);
+ * assert.deepEqual(pooled.data, local.data);
+ * assert.deepEqual(local.data, einsumSync("ij,jk->ik", a, a).data);
  * ```
  */
 export function configureWorkers(options: WorkerOptions = {}): void {

@@ -18,8 +18,8 @@ import { pool } from "./_pool.ts";
  * const a = zeros([512, 512], "float32");
  * const pending = einsum("ij,jk->ik", a, a);
  * shutdownWorkers();
- * await assert.rejects(pending, { message: /cancelled by shutdownWorkers\(\)$/ });
  * configureWorkers();
+ * await assert.rejects(pending, { message: /cancelled by shutdownWorkers\(\)$/ });
  * ```
  */
 export function shutdownWorkers(): void {
