@@ -1,7 +1,7 @@
 import { checkTensor, type NdArray } from "@einconv/runtime";
 import type { PatternHyperparameters } from "@einconv/simplify";
 import { describe, readInteger } from "./_validate.ts";
-import { convInputSize, convOutputSize, convPaddings } from "./conv_sizes.ts";
+import { convOutputSize, convPaddings } from "./conv_sizes.ts";
 import {
   type IntOrTuple,
   type Padding,
@@ -169,14 +169,9 @@ export function transposeInputSizes(
 ): number[] {
   const padding = args.padding as number[];
   return outputSize.map((o, d) => {
-    const smallest = convInputSize(
-      o,
-      kernelSize[d],
-      args.stride[d],
-      padding[d],
-      0,
-      args.dilation[d],
-    );
+    // The transpose convolution's output size without output padding (may be < 1 alone).
+    const smallest = (o - 1) * args.stride[d] - 2 * padding[d] +
+      args.dilation[d] * (kernelSize[d] - 1) + 1;
     const allowed = Math.max(args.stride[d], args.dilation[d]);
     const extra = targetSize === undefined ? outputPadding[d] : targetSize[d] - smallest;
     if (!(extra >= 0 && extra < allowed)) {
@@ -190,6 +185,17 @@ export function transposeInputSizes(
           } in dimension ${d} must lie in ${smallest}..${smallest + allowed - 1} (stride=${
             args.stride[d]
           }, dilation=${args.dilation[d]})`,
+      );
+    }
+    if (smallest + extra < 1) {
+      throw new RangeError(
+        `Cannot read padding: padding=${
+          padding[d]
+        } in dimension ${d} leaves a transpose-convolution output of size ${
+          smallest + extra
+        } (input ${o}, kernelSize=${kernelSize[d]}, stride=${args.stride[d]}, dilation=${
+          args.dilation[d]
+        })`,
       );
     }
     return smallest + extra;

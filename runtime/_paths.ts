@@ -17,7 +17,29 @@ export type PathFinder = (
   output: IndexSet,
   sizes: SizeDict,
   memoryLimit?: number,
+  stepCost?: StepCost,
 ) => Path;
+
+/**
+ * The cost of contracting two tensors with index sets `a` and `b` into `result`;
+ * `aLeaf`/`bLeaf` are the input operand a tensor is (or -1 for an intermediate), so
+ * that a cost model can treat structured inputs (index patterns) specially.
+ */
+export type StepCost = (
+  a: IndexSet,
+  b: IndexSet,
+  result: IndexSet,
+  aLeaf: number,
+  bLeaf: number,
+) => number;
+
+/** opt_einsum's cost of a pairwise step: {@linkcode flopCount} of the index union. */
+export function denseStepCost(sizes: SizeDict): StepCost {
+  return (a, b, result) => {
+    const both = new Set([...a, ...b]);
+    return flopCount(both, both.size > result.size, 2, sizes);
+  };
+}
 
 /** Number of elements of a tensor with these indices. */
 export function sizeOf(indices: Iterable<string>, sizes: SizeDict): number {
@@ -68,7 +90,13 @@ export const naivePath: PathFinder = (inputs) => {
  * Cost is opt_einsum's FLOP count; splits whose result exceeds `memoryLimit` elements
  * are not allowed.
  */
-export const optimalPath: PathFinder = (inputs, output, sizes, memoryLimit = Infinity) => {
+export const optimalPath: PathFinder = (
+  inputs,
+  output,
+  sizes,
+  memoryLimit = Infinity,
+  stepCost = denseStepCost(sizes),
+) => {
   const n = inputs.length;
   if (n < 2) return [];
   if (n > 16) throw new RangeError(`Cannot plan optimally: ${n} operands, at most 16 allowed`);
@@ -102,8 +130,7 @@ export const optimalPath: PathFinder = (inputs, output, sizes, memoryLimit = Inf
       const b = subset ^ a;
       const before = cost[a] + cost[b];
       if (before === Infinity) continue;
-      const both = new Set([...kept[a], ...kept[b]]);
-      const flops = flopCount(both, both.size > result.size, 2, sizes);
+      const flops = stepCost(kept[a], kept[b], result, leafOf(a), leafOf(b));
       if (before + flops < cost[subset]) {
         cost[subset] = before + flops;
         split[subset] = a;
@@ -117,6 +144,11 @@ export const optimalPath: PathFinder = (inputs, output, sizes, memoryLimit = Inf
   }
   return treeToPath(full, split, n);
 };
+
+/** The operand a one-element subset holds, or -1. */
+function leafOf(subset: number): number {
+  return (subset & (subset - 1)) === 0 ? 31 - Math.clz32(subset) : -1;
+}
 
 function treeToPath(full: number, split: Int32Array, n: number): Path {
   // Current operand list, each entry the subset it holds.
@@ -145,8 +177,15 @@ function treeToPath(full: number, split: Int32Array, n: number): Path {
  * ties by FLOPs; when no pair shares an index, take the outer product of the two
  * smallest operands.
  */
-export const greedyPath: PathFinder = (inputs, output, sizes, memoryLimit = Infinity) => {
+export const greedyPath: PathFinder = (
+  inputs,
+  output,
+  sizes,
+  memoryLimit = Infinity,
+  stepCost = denseStepCost(sizes),
+) => {
   const current: Set<string>[] = inputs.map((input) => new Set(input));
+  const leaves: number[] = inputs.map((_, at) => at);
   const count = new Map<string, number>();
   const tally = (indices: Iterable<string>, by: number) => {
     for (const index of indices) count.set(index, (count.get(index) ?? 0) + by);
@@ -172,7 +211,7 @@ export const greedyPath: PathFinder = (inputs, output, sizes, memoryLimit = Infi
         const resultSize = sizeOf(result, sizes);
         if (resultSize > memoryLimit && current.length > 2) continue;
         const key = resultSize - sizeOf(a, sizes) - sizeOf(b, sizes);
-        const flops = flopCount(both, both.size > result.size, 2, sizes);
+        const flops = stepCost(a, b, result, leaves[i], leaves[j]);
         if (best === null || key < best.key || (key === best.key && flops < best.flops)) {
           best = { i, j, result, key, flops };
         }
@@ -198,14 +237,17 @@ export const greedyPath: PathFinder = (inputs, output, sizes, memoryLimit = Infi
     current.splice(j, 1);
     current.splice(i, 1);
     current.push(result);
+    leaves.splice(j, 1);
+    leaves.splice(i, 1);
+    leaves.push(-1);
   }
   return path;
 };
 
 /** The planners by name; `"auto"` picks optimal up to eight operands, greedy beyond. */
 export const pathFinders: Readonly<Record<PathStrategy, PathFinder>> = {
-  auto: (inputs, output, sizes, memoryLimit) =>
-    (inputs.length <= 8 ? optimalPath : greedyPath)(inputs, output, sizes, memoryLimit),
+  auto: (inputs, output, sizes, memoryLimit, stepCost) =>
+    (inputs.length <= 8 ? optimalPath : greedyPath)(inputs, output, sizes, memoryLimit, stepCost),
   optimal: optimalPath,
   greedy: greedyPath,
   naive: naivePath,

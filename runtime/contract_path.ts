@@ -1,5 +1,6 @@
 import { type ParsedEquation, parseEquation } from "./parse_equation.ts";
 import {
+  denseStepCost,
   flopCount,
   type IndexSet,
   keptIndices,
@@ -8,7 +9,10 @@ import {
   pathFinders,
   type PathStrategy,
   sizeOf,
+  type StepCost,
 } from "./_paths.ts";
+import { patternAwareStepCost } from "./_pattern_cost.ts";
+import { indexPatternInfo, type PatternHyperparameters } from "./index_pattern_registry.ts";
 import type { NdArray } from "./tensor.ts";
 import { checkShapeList } from "./_tensor.ts";
 import { describeValue as describe } from "./validate.ts";
@@ -27,6 +31,11 @@ export interface ContractPathOptions {
   /** Plan shards for this many workers too (see {@linkcode planShards}): the plan's
    * `shards` and `toString()` then show how the worker pool would split it. */
   workers?: number;
+  /** Index-pattern hyperparameters per operand (`undefined` for a dense one). By
+   * default they are looked up (see `registerIndexPattern`) when operands are ndarrays;
+   * `false` plans every operand as dense. A step with a pattern input is a gather or
+   * scatter-add costed as the size of what it moves. */
+  patterns?: readonly (PatternHyperparameters | undefined)[] | false;
 }
 
 /** One step of a plan: a pairwise contraction, or the final reduction/permutation. */
@@ -76,6 +85,8 @@ export class ContractionPlan {
   readonly naiveLargestIntermediate: number;
   /** The planner that chose the path. */
   readonly strategy: PathStrategy;
+  /** The index-pattern hyperparameters of every operand the plan treats as one. */
+  readonly patterns: readonly (PatternHyperparameters | undefined)[];
   /** With the `workers` option: how the worker pool splits the contraction, or `null`
    * if it runs on the calling thread; otherwise `undefined`. */
   readonly shards?: ShardPlan | null;
@@ -94,6 +105,7 @@ export class ContractionPlan {
     this.largestIntermediate = fields.largestIntermediate;
     this.naiveLargestIntermediate = fields.naiveLargestIntermediate;
     this.strategy = fields.strategy;
+    this.patterns = fields.patterns;
     this.shards = fields.shards;
   }
 
@@ -184,6 +196,12 @@ export function contractPath(
       `Cannot read operand ${at}: expected an ndarray or a shape, got ${describe(item)}`,
     );
   });
+  if (options.patterns === undefined) {
+    const patterns = operandsOrShapes.map((item) =>
+      Array.isArray(item) ? undefined : indexPatternInfo(item as NdArray)
+    );
+    if (patterns.some((p) => p !== undefined)) options = { ...options, patterns };
+  }
   return planFor(equation, shapes, options);
 }
 
@@ -199,10 +217,13 @@ export function planFor(
   const strategy = options.optimize ?? "auto";
   const memoryLimit = options.memoryLimit ?? Infinity;
   if (options.workers !== undefined) {
-    const plan = planFor(equation, shapes, { optimize: strategy, memoryLimit });
+    const plan = planFor(equation, shapes, { ...options, workers: undefined });
     return new ContractionPlan({ ...plan, shards: planShards(plan, options.workers) });
   }
-  const key = `${equation}|${shapes.map((s) => s.join("x")).join(",")}|${strategy}|${memoryLimit}`;
+  const given = options.patterns === false ? [] : options.patterns ?? [];
+  const key = `${equation}|${shapes.map((s) => s.join("x")).join(",")}|${strategy}|${memoryLimit}|${
+    given.some((p) => p !== undefined) ? JSON.stringify(given) : ""
+  }`;
   const cached = planCache.get(key);
   if (cached !== undefined) return cached;
   if (!Object.hasOwn(pathFinders, strategy)) {
@@ -222,7 +243,13 @@ export function planFor(
   checkShapeList(shapes);
   const parsed = parseEquation(equation, shapes.map((shape) => shape.length));
   const sizes = resolveSizes(parsed, shapes);
-  const plan = buildPlan(parsed, shapes, sizes, strategy, memoryLimit);
+  const patterns = parsed.inputs.map((names, at) => {
+    const p = given[at];
+    const fits = p !== undefined && new Set(names).size === 3 && names.length === 3 &&
+      shapes[at].join() === [p.kernelSize, p.outputSize, p.inputSize].join();
+    return fits ? p : undefined;
+  });
+  const plan = buildPlan(parsed, shapes, sizes, strategy, memoryLimit, patterns);
   planCache.set(key, plan);
   return plan;
 }
@@ -267,14 +294,18 @@ function buildPlan(
   sizes: Map<string, number>,
   strategy: PathStrategy,
   memoryLimit: number,
+  patterns: readonly (PatternHyperparameters | undefined)[],
 ): ContractionPlan {
   const inputs = parsed.inputs.map((names) => new Set(names));
   const output = new Set(parsed.output);
-  let path = pathFinders[strategy](inputs, output, sizes, memoryLimit);
-  let steps = pathSteps(parsed, sizes, path);
+  const stepCost = patterns.some((p) => p !== undefined)
+    ? patternAwareStepCost(sizes, patterns, inputs)
+    : denseStepCost(sizes);
+  let path = pathFinders[strategy](inputs, output, sizes, memoryLimit, stepCost);
+  let steps = pathSteps(parsed, sizes, path, stepCost, patterns);
   if (strategy !== "naive" && strategy !== "optimal") {
     const naive = naivePath(inputs, output, sizes);
-    const naiveSteps = pathSteps(parsed, sizes, naive);
+    const naiveSteps = pathSteps(parsed, sizes, naive, stepCost, patterns);
     if (totalFlops(naiveSteps) < totalFlops(steps)) {
       path = naive;
       steps = naiveSteps;
@@ -299,7 +330,21 @@ function buildPlan(
     largestIntermediate: largest,
     naiveLargestIntermediate: outputSize,
     strategy,
+    patterns,
   });
+}
+
+/** The result layout of a pattern step: the pattern's kept indices, then the other
+ * operand's (as the executor writes it, one contiguous slice per pattern entry). */
+export function patternResult(
+  pattern: readonly string[],
+  other: readonly string[],
+  kept: ReadonlySet<string>,
+): string[] {
+  return [
+    ...pattern.filter((name) => kept.has(name)),
+    ...other.filter((name) => !pattern.includes(name) && kept.has(name)),
+  ];
 }
 
 function totalFlops(steps: readonly ContractionStep[]): number {
@@ -310,10 +355,13 @@ function pathSteps(
   parsed: ParsedEquation,
   sizes: Map<string, number>,
   path: Path,
+  stepCost: StepCost,
+  patterns: readonly (PatternHyperparameters | undefined)[],
 ): ContractionStep[] {
   const letters = letterNames(parsed);
   const output = new Set(parsed.output);
   const current: string[][] = parsed.inputs.map((names) => [...names]);
+  const leaves: number[] = parsed.inputs.map((_, at) => at);
   const steps: ContractionStep[] = [];
   for (const [i, j] of path) {
     const a = current[i];
@@ -325,16 +373,21 @@ function pathSteps(
     const batch = [...setA].filter((name) => setB.has(name) && kept.has(name));
     const left = [...setA].filter((name) => !setB.has(name) && kept.has(name));
     const right = [...setB].filter((name) => !setA.has(name) && kept.has(name));
-    const result = [...batch, ...left, ...right];
-    const both = new Set([...a, ...b]);
+    const [pa, pb] = [leaves[i], leaves[j]].map((leaf) => (leaf >= 0 ? patterns[leaf] : undefined));
+    const pattern = pa !== undefined ? a : pb !== undefined ? b : null;
+    const result = pattern === null
+      ? [...batch, ...left, ...right]
+      : patternResult(pattern, pattern === a ? b : a, kept);
     const contracted = [...setA].some((name) => setB.has(name) && !kept.has(name));
     steps.push({
       operands: [i, j],
       inputs: [a, b],
       result,
       equation: stepEquation([a, b], result, letters),
-      flops: flopCount(both, both.size > result.length, 2, sizes),
-      kind: contracted
+      flops: stepCost(setA, setB, new Set(result), leaves[i], leaves[j]),
+      kind: pattern !== null
+        ? (kept.has(pattern[2]) ? "scatter" : "gather")
+        : contracted
         ? (batch.length > 0 ? "batched GEMM" : "GEMM")
         : batch.length > 0
         ? "elementwise"
@@ -343,6 +396,9 @@ function pathSteps(
     current.splice(j, 1);
     current.splice(i, 1);
     current.push(result);
+    leaves.splice(j, 1);
+    leaves.splice(i, 1);
+    leaves.push(-1);
   }
   const last = current[0];
   const needsFinal = path.length === 0 || last.join("\u0000") !== parsed.output.join("\u0000");

@@ -1,4 +1,4 @@
-import { planFor } from "./contract_path.ts";
+import { contractPath } from "./contract_path.ts";
 import { executePlan } from "./execute_plan.ts";
 import type { NdArray } from "./tensor.ts";
 import { checkTensor } from "./validate.ts";
@@ -30,6 +30,6 @@ import { checkTensor } from "./validate.ts";
  */
 export function einsumSync(equation: string, ...operands: NdArray[]): NdArray {
   operands.forEach((x, at) => checkTensor(x, `operand ${at}`));
-  const plan = planFor(equation, operands.map((x) => x.shape));
+  const plan = contractPath(equation, ...operands);
   return executePlan(plan, operands);
 }

@@ -4,6 +4,7 @@ import type { ContractionPlan } from "./contract_path.ts";
 import { gemm } from "./gemm.ts";
 import { contiguous, type DType, dtypeOf, type NdArray } from "./tensor.ts";
 import { allocate, shapeSize } from "./_tensor.ts";
+import type { PatternHyperparameters } from "./index_pattern_registry.ts";
 
 type Data = Float32Array | Float64Array;
 
@@ -16,6 +17,10 @@ interface View {
   strides: number[];
   /** Whether the executor allocated `data` (so it may be handed out as the result). */
   owned: boolean;
+  /** For an input that is an index pattern `[k, o, i]`: its hyperparameters, and the
+   * global coordinate of the view's first entry along each dimension (shards slice). */
+  pattern?: PatternHyperparameters;
+  origin?: number[];
 }
 
 /** Below this many multiply-adds per batch entry, a direct loop beats packing for GEMM. */
@@ -83,15 +88,22 @@ export function executePlan(
     throw new RangeError(`Cannot read out: expected shape [${shape}], got [${out.shape}]`);
   }
   const dtype: DType = operands.every((x) => dtypeOf(x) === "float32") ? "float32" : "float64";
-  const views = operands.map((x, at) =>
-    leafView(dtypeOf(x) === dtype ? x : contiguous(x, dtype), plan.parsed.inputs[at], plan.sizes)
-  );
+  const views = operands.map((x, at) => {
+    const view = leafView(
+      dtypeOf(x) === dtype ? x : contiguous(x, dtype),
+      plan.parsed.inputs[at],
+      plan.sizes,
+    );
+    const pattern = plan.patterns[at];
+    return pattern === undefined ? view : { ...view, pattern, origin: [0, 0, 0] };
+  });
   if (shard !== undefined) {
     for (const view of views) {
       const d = view.names.indexOf(shard.index);
       if (d < 0) continue;
       view.offset += shard.start * view.strides[d];
       view.shape[d] = shard.end - shard.start;
+      if (view.origin !== undefined) view.origin[d] = shard.start;
     }
   }
   for (const step of plan.steps) {
@@ -101,7 +113,14 @@ export function executePlan(
     const b = views[j];
     views.splice(j, 1);
     views.splice(i, 1);
-    views.push(contractPair(a, b, new Set(step.result), dtype, plan.sizes));
+    const keep = new Set(step.result);
+    views.push(
+      a.pattern !== undefined
+        ? contractPattern(a, b, keep, dtype)
+        : b.pattern !== undefined
+        ? contractPattern(b, a, keep, dtype)
+        : contractPair(a, b, keep, dtype, plan.sizes),
+    );
   }
   const last = views[0];
   const output = plan.parsed.output;
@@ -341,6 +360,115 @@ function directProduct(
         total += a[x] * b[y];
       }
       c[cAt + i * n + j] = total;
+    }
+  }
+}
+
+/**
+ * Contracts an index pattern `[k, o, i]` with a tensor as a gather or scatter-add: for
+ * every one of the pattern (every kernel tap `k` and output `o` whose input `i` lies
+ * inside), the tensor's slice at that `(k, o, i)` is added to the result's slice. Every
+ * result entry sums its contributions in the order of the pattern's ones, whatever the
+ * loop order, so shards reproduce the whole result bit for bit.
+ */
+function contractPattern(pattern: View, t: View, keep: ReadonlySet<string>, dtype: DType): View {
+  t = dropPrivate(t, pattern, keep, dtype);
+  const p = pattern.pattern!;
+  const origin = pattern.origin!;
+  const other = t.names.filter((name) => !pattern.names.includes(name));
+  const kept = pattern.names.filter((name) => keep.has(name));
+  const stridesOf = (view: View, names: readonly string[]) =>
+    names.map((name) => (view.names.includes(name) ? view.strides[view.names.indexOf(name)] : 0));
+  const tPattern = stridesOf(t, pattern.names);
+  const tOther = stridesOf(t, other);
+  // Other-major when the tensor steps fastest along a pattern index (a gather along its
+  // innermost dimension): each slice of the tensor is read once, entries written in a row.
+  const smallest = (strides: number[]) =>
+    Math.min(...strides.filter((stride) => stride !== 0).map(Math.abs), Infinity);
+  const otherMajor = smallest(tPattern) < smallest(tOther);
+  const names = otherMajor ? [...other, ...kept] : [...kept, ...other];
+  const shape = names.map((name) =>
+    pattern.names.includes(name)
+      ? pattern.shape[pattern.names.indexOf(name)]
+      : t.shape[t.names.indexOf(name)]
+  );
+  const strides = contiguousStridesOf(shape);
+  const result: View = {
+    data: allocate(dtype, shapeSize(shape)),
+    offset: 0,
+    names,
+    shape,
+    strides,
+    owned: true,
+  };
+  const rPattern = stridesOf(result, pattern.names);
+  const rOther = stridesOf(result, other);
+  const tOffsets: number[] = [];
+  const rOffsets: number[] = [];
+  const [kSize, oSize, iSize] = pattern.shape;
+  for (let k = 0; k < kSize; k++) {
+    for (let o = 0; o < oSize; o++) {
+      const i = -p.paddingLeft + (k + origin[0]) * p.dilation + (o + origin[1]) * p.stride -
+        origin[2];
+      if (i < 0 || i >= iSize) continue;
+      tOffsets.push(k * tPattern[0] + o * tPattern[1] + i * tPattern[2]);
+      rOffsets.push(k * rPattern[0] + o * rPattern[1] + i * rPattern[2]);
+    }
+  }
+  const otherShape = other.map((name) => t.shape[t.names.indexOf(name)]);
+  const src = t.data;
+  const dst = result.data;
+  if (otherMajor) {
+    const tAt = Int32Array.from(tOffsets);
+    const rAt = Int32Array.from(rOffsets);
+    const ones = tAt.length;
+    forEachOffsetPair(otherShape, tOther, t.offset, rOther, 0, (tBase, rBase) => {
+      for (let j = 0; j < ones; j++) dst[rBase + rAt[j]] += src[tBase + tAt[j]];
+    });
+  } else {
+    const last = otherShape.length - 1;
+    const n = last >= 0 ? otherShape[last] : 1;
+    const ts = last >= 0 ? tOther[last] : 0;
+    const rs = last >= 0 ? rOther[last] : 0;
+    const outer = otherShape.slice(0, -1);
+    for (let j = 0; j < tOffsets.length; j++) {
+      forEachOffsetPair(
+        outer,
+        tOther.slice(0, -1),
+        t.offset + tOffsets[j],
+        rOther.slice(0, -1),
+        rOffsets[j],
+        (tBase, rBase) => {
+          for (let e = 0, x = tBase, y = rBase; e < n; e++, x += ts, y += rs) dst[y] += src[x];
+        },
+      );
+    }
+  }
+  return result;
+}
+
+/** Calls `visit(offsetA, offsetB)` for every multi-index of `shape`, in row-major order. */
+function forEachOffsetPair(
+  shape: readonly number[],
+  stridesA: readonly number[],
+  offsetA: number,
+  stridesB: readonly number[],
+  offsetB: number,
+  visit: (a: number, b: number) => void,
+): void {
+  const count = shapeSize(shape);
+  const index = new Array<number>(shape.length).fill(0);
+  let a = offsetA;
+  let b = offsetB;
+  for (let n = 0; n < count; n++) {
+    visit(a, b);
+    for (let d = shape.length - 1; d >= 0; d--) {
+      a += stridesA[d];
+      b += stridesB[d];
+      if (++index[d] < shape[d]) break;
+      a -= stridesA[d] * shape[d];
+      b -= stridesB[d] * shape[d];
+      index[d] = 0;
     }
   }
 }

@@ -270,13 +270,17 @@ export class SymbolicTensor {
         case "group": {
           const d = names.indexOf(step.names[0]);
           const count = step.names.length;
-          if (!mergeable(x, d, count)) x = contiguous(x);
+          let stride = mergedStride(x, d, count);
+          if (stride === null) {
+            x = contiguous(x);
+            stride = mergedStride(x, d, count)!;
+          }
           const size = x.shape.slice(d, d + count).reduce((a, b) => a * b, 1);
           const shape = [...x.shape];
-          const stride = [...x.stride];
+          const strides = [...x.stride];
           shape.splice(d, count, size);
-          stride.splice(d, count, x.stride[d + count - 1]);
-          x = ndarray(x.data, shape, stride, x.offset);
+          strides.splice(d, count, stride);
+          x = ndarray(x.data, shape, strides, x.offset);
           names.splice(d, count, step.into);
           break;
         }
@@ -345,15 +349,18 @@ export class SymbolicTensor {
   }
 }
 
-function mergeable(x: NdArray, from: number, count: number): boolean {
-  for (let d = from; d < from + count - 1; d++) {
-    if (
-      x.shape[d + 1] !== 1 && x.shape[d] !== 1 && x.stride[d] !== x.stride[d + 1] * x.shape[d + 1]
-    ) {
-      return false;
-    }
+/** The one stride that walks axes `from … from + count − 1` as a single axis, or null
+ * if their strides do not chain (axes of size 1 are skipped). */
+function mergedStride(x: NdArray, from: number, count: number): number | null {
+  let stride: number | null = null;
+  let span = 1;
+  for (let d = from + count - 1; d >= from; d--) {
+    if (x.shape[d] === 1) continue;
+    if (stride === null) stride = x.stride[d];
+    else if (x.stride[d] !== stride * span) return null;
+    span *= x.shape[d];
   }
-  return true;
+  return stride ?? 1;
 }
 
 function checkIndices(indices: readonly string[], shape: readonly number[]): void {

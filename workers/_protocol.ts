@@ -1,3 +1,4 @@
+import type { PatternHyperparameters } from "@einconv/runtime";
 import type { Fault } from "./_test_hooks.ts";
 
 /** An ndarray as it crosses to a worker: its storage (over a SharedArrayBuffer, so the
@@ -15,6 +16,8 @@ export interface ShardRequest {
   equation: string;
   /** Every operand's full shape (the plan is made for these, not for the slice). */
   shapes: number[][];
+  /** Index-pattern hyperparameters per operand, as the caller's plan used them. */
+  patterns: (PatternHyperparameters | undefined)[];
   /** The operands, whole; the executor reads its slice through them. */
   operands: TensorView[];
   /** The output index range this shard computes. */

@@ -13,7 +13,9 @@ const api: WorkerApi = {
   ping() {},
   async run(request) {
     if (request.fault !== undefined) await actOut(request.fault);
-    const plan = contractPath(request.equation, ...request.shapes);
+    const plan = contractPath(request.equation, ...request.shapes, {
+      patterns: request.patterns,
+    });
     executePlan(plan, request.operands.map(view), { shard: request.shard, out: view(request.out) });
   },
 };

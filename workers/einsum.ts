@@ -47,7 +47,7 @@ import { toShared } from "./to_shared.ts";
  */
 export async function einsum(equation: string, ...operands: NdArray[]): Promise<NdArray> {
   operands.forEach((x, at) => checkTensor(x, `operand ${at}`));
-  const plan = contractPath(equation, ...operands.map((x) => x.shape));
+  const plan = contractPath(equation, ...operands);
   const shards = planShards(plan, pool.usableCount());
   if (shards === null) return executePlan(plan, operands);
   const dtype = operands.every((x) => dtypeOf(x) === "float32") ? "float32" : "float64";
@@ -74,6 +74,7 @@ function shardJobs(
       request: {
         equation: plan.equation,
         shapes: plan.inputShapes.map((shape) => [...shape]),
+        patterns: [...plan.patterns],
         operands: operands.map(viewOf),
         shard: { index, start, end },
         out: viewOf(slice),

@@ -1,0 +1,131 @@
+import assert from "node:assert/strict";
+import {
+  assertAllClose,
+  contractPath,
+  einsumSync,
+  executePlan,
+  type NdArray,
+  zeros,
+} from "@einconv/runtime";
+import { indexPattern } from "@einconv/expressions";
+import { mulberry32, randomTensor, randomView } from "../_random.ts";
+import { referenceEinsum } from "../_reference_einsum.ts";
+
+/** A registered pattern, and the same numbers as an anonymous (dense) tensor. */
+function patterns(
+  inputSize: number,
+  kernelSize: number,
+  options: { stride?: number; padding?: number | "same"; dilation?: number } = {},
+): [NdArray, NdArray] {
+  const pattern = indexPattern(inputSize, kernelSize, { ...options, dtype: "float64" });
+  const dense = randomTensor(() => 0, pattern.shape);
+  dense.data.set(pattern.data);
+  return [pattern, dense];
+}
+
+const rng = mulberry32(404);
+const [ph, phDense] = patterns(9, 3, { stride: 2, padding: 1 });
+const [pw, pwDense] = patterns(7, 2, { dilation: 2 });
+const x = randomView(rng, randomTensor(rng, [2, 3, 9, 7]));
+const w = randomTensor(rng, [4, 3, 3, 2]);
+const v = randomTensor(rng, [2, 4, 5, 5]);
+
+const CASES: [string, string, NdArray[], NdArray[]][] = [
+  ["conv forward", "nchw,koh,lpw,dckl->ndop", [x, ph, pw, w], [x, phDense, pwDense, w]],
+  ["input VJP", "ndop,koh,lpw,dckl->nchw", [v, ph, pw, w], [v, phDense, pwDense, w]],
+  ["weight VJP", "nchw,koh,lpw,ndop->dckl", [x, ph, pw, v], [x, phDense, pwDense, v]],
+  ["unfold", "nchw,koh,lpw->nckop", [x, ph, pw], [x, phDense, pwDense]],
+  ["KFC", "nchw,koh,lpw,mog,qpr,ncgr->cklmq", [x, ph, pw, ph, pw, x], [
+    x,
+    phDense,
+    pwDense,
+    phDense,
+    pwDense,
+    x,
+  ]],
+  ["KFAC-reduce", "nchw,koh,lpw,mag,qbr,ncgr->cklmq", [x, ph, pw, ph, pw, x], [
+    x,
+    phDense,
+    pwDense,
+    phDense,
+    pwDense,
+    x,
+  ]],
+];
+
+Deno.test("einsumSync() gathers and scatters through index patterns like dense products", () => {
+  for (const [label, equation, operands, dense] of CASES) {
+    const plan = contractPath(equation, ...operands);
+    assert.ok(plan.patterns.some((p) => p !== undefined), label);
+    assert.ok(plan.steps.some((s) => s.kind === "gather" || s.kind === "scatter"), label);
+    // The dense route is checked against the direct-loop reference elsewhere; the full
+    // reference loop over every index of these networks would take minutes.
+    const expected = operands.length <= 3
+      ? referenceEinsum(equation, ...dense)
+      : einsumSync(equation, ...dense);
+    assertAllClose(einsumSync(equation, ...operands), expected, { message: label });
+  }
+});
+
+Deno.test("contractPath() costs a pattern step as the size of what it moves", () => {
+  const plan = contractPath("nchw,koh->nckow", x, ph);
+  assert.equal(plan.steps[0].kind, "gather");
+  assert.deepEqual(plan.steps.slice(1).map((s) => s.flops), [0]);
+  // 3 taps × 5 outputs, 2 of them reading the padding: 13 ones, each moving [n, c, w]
+  assert.equal(plan.steps[0].flops, 13 * 2 * 3 * 7);
+  const dense = contractPath("nchw,koh->nckow", x, phDense);
+  assert.equal(dense.patterns.every((p) => p === undefined), true);
+  assert.equal(dense.steps[0].flops, 2 * (2 * 3 * 9 * 7 * 3 * 5)); // opt_einsum: union size × 2
+  assert.match(plan.toString(), /gather/);
+  const opted = contractPath("nchw,koh->nckow", x, ph, { patterns: false });
+  assert.equal(opted.steps[0].flops, dense.steps[0].flops);
+});
+
+Deno.test("contractPath() with patterns plans conv A in fewer FLOPs than dense patterns", () => {
+  const shapes = [[8, 64, 56, 56], [3, 56, 56], [3, 56, 56], [64, 64, 3, 3]];
+  const pattern = indexPattern(56, 3, { padding: 1 });
+  const info = contractPath(
+    "nchw,koh,lpw,dckl->ndop",
+    zeros(shapes[0], "float32"),
+    pattern,
+    pattern,
+    zeros(shapes[3], "float32"),
+  ).patterns[1]!;
+  const aware = contractPath("nchw,koh,lpw,dckl->ndop", ...shapes, {
+    patterns: [undefined, info, info, undefined],
+  });
+  const dense = contractPath("nchw,koh,lpw,dckl->ndop", ...shapes);
+  assert.ok(aware.flops < dense.flops, `${aware.flops} < ${dense.flops}`);
+  // the only dense product left is the convolution's own: 2·B·C_out·O²·C_in·K²
+  const gemm = aware.steps.filter((s) => s.kind.includes("GEMM"));
+  assert.equal(gemm.length, 1);
+  assert.equal(gemm[0].flops, 2 * 8 * 64 * 56 * 56 * 64 * 9);
+});
+
+Deno.test("executePlan() shards pattern contractions bit for bit", () => {
+  for (const [label, equation, operands] of CASES) {
+    const plan = contractPath(equation, ...operands);
+    const whole = executePlan(plan, operands);
+    plan.parsed.output.forEach((index, d) => {
+      const size = whole.shape[d];
+      const out = zeros(whole.shape);
+      const cut = Math.max(1, Math.floor(size / 2));
+      for (const [start, end] of [[0, cut], [cut, size]]) {
+        if (start === end) continue;
+        executePlan(plan, operands, {
+          shard: { index, start, end },
+          out: out.lo(...whole.shape.map((_, e) => (e === d ? start : 0)))
+            .hi(...whole.shape.map((n, e) => (e === d ? end - start : n))),
+        });
+      }
+      assert.deepEqual(out.data, whole.data, `${label} split on ${index}`);
+    });
+  }
+});
+
+Deno.test("a pattern changed after registration is contracted as a dense tensor", () => {
+  const [pattern] = patterns(6, 2);
+  pattern.data[1] = 0.5;
+  const plan = contractPath("nci,koi->ncko", randomTensor(rng, [1, 1, 6]), pattern);
+  assert.equal(plan.patterns[1], undefined);
+});
