@@ -3,7 +3,7 @@ import ndarray from "ndarray";
 import type { ContractionPlan } from "./contract_path.ts";
 import { gemm } from "./gemm.ts";
 import { contiguous, type DType, dtypeOf, type NdArray } from "./tensor.ts";
-import { allocate, shapeSize } from "./_tensor.ts";
+import { allocate, copyStrided, shapeSize } from "./_tensor.ts";
 import type { PatternHyperparameters } from "./index_pattern_registry.ts";
 
 type Data = Float32Array | Float64Array;
@@ -191,7 +191,9 @@ function sumTo(view: View, keep: readonly string[], dtype: DType): View {
   const sumStrides = summedDims.map((d) => view.strides[d]);
   const sumCount = shapeSize(sumShape);
   const src = view.data;
-  if (out.length > 0 && sumCount > 0) {
+  if (summedDims.length === 0) {
+    copyStrided(src, view.offset, keptShape, keptStrides, out);
+  } else if (out.length > 0 && sumCount > 0) {
     // Innermost summed dimension runs as a plain loop; the others by odometer.
     const innerSize = sumShape.length > 0 ? sumShape[sumShape.length - 1] : 1;
     const innerStride = sumShape.length > 0 ? sumStrides[sumStrides.length - 1] : 0;
@@ -405,6 +407,7 @@ function contractPattern(pattern: View, t: View, keep: ReadonlySet<string>, dtyp
   const rOther = stridesOf(result, other);
   const tOffsets: number[] = [];
   const rOffsets: number[] = [];
+  const taps: number[] = [];
   const [kSize, oSize, iSize] = pattern.shape;
   for (let k = 0; k < kSize; k++) {
     for (let o = 0; o < oSize; o++) {
@@ -412,6 +415,7 @@ function contractPattern(pattern: View, t: View, keep: ReadonlySet<string>, dtyp
         origin[2];
       if (i < 0 || i >= iSize) continue;
       tOffsets.push(k * tPattern[0] + o * tPattern[1] + i * tPattern[2]);
+      taps.push(k);
       rOffsets.push(k * rPattern[0] + o * rPattern[1] + i * rPattern[2]);
     }
   }
@@ -419,11 +423,35 @@ function contractPattern(pattern: View, t: View, keep: ReadonlySet<string>, dtyp
   const src = t.data;
   const dst = result.data;
   if (otherMajor) {
-    const tAt = Int32Array.from(tOffsets);
-    const rAt = Int32Array.from(rOffsets);
-    const ones = tAt.length;
+    // For one tap k the outputs o that land inside form one run with constant steps.
+    const tStep = tPattern[1] + tPattern[2] * p.stride;
+    const rStep = rPattern[1] + rPattern[2] * p.stride;
+    const runT: number[] = [];
+    const runR: number[] = [];
+    const runLength: number[] = [];
+    for (let j = 0; j < tOffsets.length; j++) {
+      const last = runT.length - 1;
+      if (j > 0 && taps[j] === taps[j - 1]) runLength[last]++;
+      else {
+        runT.push(tOffsets[j]);
+        runR.push(rOffsets[j]);
+        runLength.push(1);
+      }
+    }
+    const runs = runT.length;
+    const starts = Int32Array.from(runT);
+    const targets = Int32Array.from(runR);
+    const lengths = Int32Array.from(runLength);
     forEachOffsetPair(otherShape, tOther, t.offset, rOther, 0, (tBase, rBase) => {
-      for (let j = 0; j < ones; j++) dst[rBase + rAt[j]] += src[tBase + tAt[j]];
+      for (let r = 0; r < runs; r++) {
+        let x = tBase + starts[r];
+        let y = rBase + targets[r];
+        for (let e = lengths[r]; e > 0; e--) {
+          dst[y] += src[x];
+          x += tStep;
+          y += rStep;
+        }
+      }
     });
   } else {
     const last = otherShape.length - 1;
