@@ -19,3 +19,14 @@ export {
 } from "@einconv/expressions";
 export * as expressions from "@einconv/expressions";
 export * from "@einconv/nn";
+export { toDot } from "@einconv/expressions";
+export type {
+  ConvOptions,
+  ConvTransposeOptions,
+  DescribeOperandsOptions,
+  Expression,
+  GroupedConvOptions,
+  ToDotOptions,
+  TransposeConvOptions,
+  TransposeKfacReduceOptions,
+} from "@einconv/expressions";

@@ -21,3 +21,6 @@ export * from "./conv_transpose_unfold.ts";
 export * from "./conv_transpose_kfac_reduce.ts";
 export * from "./conv_transpose.ts";
 export { type EinsumOperands, simplify } from "@einconv/simplify";
+export * from "./describe_operands.ts";
+export * from "./to_dot.ts";
+export type { PatternHyperparameters } from "@einconv/simplify";
