@@ -1,14 +1,23 @@
 // The worker pool's speed-up, measured in one run: each group's baseline is einsum() on one
 // worker (the whole contraction in one shard), against two workers (two shards) and against
-// einsumSync on the calling thread. Run with `deno task bench` or
+// einsumSync on the calling thread. Run with `deno task bench:deno` or
 // `deno bench --allow-read=. bench/workers_bench.ts` (workers need read access to their module).
+// Both workers need a core each: on a machine busy with other work the ratio shrinks.
 //
 // Case A is conv2d forward (batch 8, 64 → 64 channels, 56×56, kernel 3, padding 1, float32)
 // written as einconv's tensor network: input x[n,c,h,w], the dense index patterns P[k,o,i]
-// (1 iff i = o + k - 1) of both spatial dimensions and the weight w[d,c,k,l]. The executor
-// contracts the patterns as dense GEMMs (2.9 GFLOP by opt_einsum's count); the pool splits
-// the batch index.
-import { configureWorkers, einsum, einsumSync, type NdArray, tensor } from "../mod.ts";
+// (1 iff i = o + k - 1) of both spatial dimensions and the weight w[d,c,k,l]. Built by hand,
+// the patterns are plain tensors that the executor contracts as dense GEMMs (2.9 GFLOP by
+// opt_einsum's count); built by indexPattern() the planner knows them and runs gathers around
+// one GEMM (1.9 GFLOP, more of it memory-bound). Either way the pool splits the batch index.
+import {
+  configureWorkers,
+  einsum,
+  einsumSync,
+  indexPattern,
+  type NdArray,
+  tensor,
+} from "../mod.ts";
 
 /** A float32 tensor of values in [-1, 1) from a fixed linear congruential sequence. */
 function sample(shape: number[], seed: number): NdArray {
@@ -51,6 +60,17 @@ const cases = [
     ],
     n: 6,
   },
+  {
+    group: "case A with indexPattern() patterns (gathers + GEMM)",
+    equation: "nchw,koh,lpw,dckl->ndop",
+    operands: [
+      sample([8, 64, 56, 56], 3),
+      indexPattern(56, 3, { padding: 1, dtype: "float32" }),
+      indexPattern(56, 3, { padding: 1, dtype: "float32" }),
+      sample([64, 64, 3, 3], 4),
+    ],
+    n: 6,
+  },
 ];
 
 for (const { group, equation, operands, n } of cases) {
@@ -60,7 +80,7 @@ for (const { group, equation, operands, n } of cases) {
       group,
       baseline: count === 1,
       n,
-      warmup: 2,
+      warmup: 3,
       async fn() {
         configureWorkers({ count });
         await einsum(equation, ...operands);
