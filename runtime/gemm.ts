@@ -1,4 +1,13 @@
 import { describeValue as describe } from "./validate.ts";
+import {
+  gemmInMemory,
+  wasmGemmBlockDepth,
+  type WasmGemmDType,
+  wasmMemoryView,
+  wasmScratchMark,
+  wasmScratchRelease,
+  wasmScratchReserve,
+} from "./_wasm_gemm.ts";
 
 /** A strided matrix view: element (r, c) is `data[offset + r*rowStride + c*colStride]`. */
 export interface StridedMatrix {
@@ -21,24 +30,10 @@ export interface GemmOptions {
 
 type FloatArray = Float32Array | Float64Array;
 
-// Micro-tile: MR rows of A by NR columns of B, held in 12 local accumulators. 4×3 and 3×5 were
-// fastest under V8 (4×4, 4×8, 2×6, 6×2 and 2-fold unrolling were 5–25% slower: x64 has 16 vector
-// registers and V8 never fuses a multiply-add). The kernel below is written out for these values.
-const MR = 4;
-const NR = 3;
-// Cache blocks: a KC×NC panel of B (NC a multiple of NR) and an MC×KC block of A (MC a multiple
-// of MR, 96·256 doubles = 192 KiB, held in L2 while one NR-wide sliver of B sits in L1).
-const KC = 256;
-const MC = 96;
-const NC = 3072;
-
-// Packed panels are float64 for both dtypes, grown as needed and reused across calls. One array
-// type keeps the micro-kernel's loads monomorphic: with a float32 twin, V8 specialises the kernel
-// for both types and both slow down by ~25%. Float32 inputs are thus multiplied and summed in
-// float64 and rounded once per KC block when written to C.
-let packedA = new Float64Array(0);
-let packedB = new Float64Array(0);
-const edgeTile = new Float64Array(MR * NR);
+// Most elements that one call copies into WASM memory (A, B and C blocks together); larger
+// products run block by block. 2^22 elements (16 MiB in float32, 32 MiB in float64) keep a
+// block's copies in cache for the kernels' packing: 64×65536×320 runs ~15% faster than with 2^24.
+const SCRATCH_ELEMENTS = 1 << 22;
 
 /**
  * Multiplies two strided matrices: `C[m×n] = A[m×k] · B[k×n]`, or `C += A·B` with
@@ -48,10 +43,14 @@ const edgeTile = new Float64Array(MR * NR);
  * including 0 (a repeated row or column) and negative ones, so transposed or permuted operands
  * need no copy. All three must have the same element type. C must not share storage with A or
  * B, and two of its elements sharing storage gives unspecified values there. `k = 0` sets C to
- * zero (or leaves it, with `accumulate`); `m = 0` or `n = 0` does nothing.
+ * zero (or leaves it, with `accumulate`); `m = 0` or `n = 0` does nothing. Only the elements of
+ * C's view are written.
  *
- * The product is cache-blocked BLIS-style: panels of B and blocks of A are packed, through
- * their strides, into reused scratch arrays, and a 4×3 register-blocked kernel multiplies them.
+ * The operands are copied into WebAssembly memory and multiplied there by SIMD kernels
+ * (float32 in f32x4, float64 in f64x2, with fused multiply-adds where the engine has relaxed
+ * SIMD), cache-blocked BLIS-style with packed panels and a register-blocked micro-kernel. Each
+ * element of C is summed in an order that does not depend on m or n, so computing C in pieces
+ * (rows or columns at a time) gives the same bits as computing it at once.
  *
  * @param m Rows of A and C.
  * @param n Columns of B and C.
@@ -91,23 +90,165 @@ export function gemm(
     if (!accumulate) fillZero(m, n, c);
     return;
   }
-  const kcMax = Math.min(KC, k);
-  const bSize = kcMax * roundUp(Math.min(NC, n), NR);
-  const aSize = kcMax * roundUp(Math.min(MC, m), MR);
-  if (packedB.length < bSize) packedB = new Float64Array(bSize);
-  if (packedA.length < aSize) packedA = new Float64Array(aSize);
-  for (let jc = 0; jc < n; jc += NC) {
-    const nc = Math.min(NC, n - jc);
-    for (let pc = 0; pc < k; pc += KC) {
-      const kc = Math.min(KC, k - pc);
-      packB(b, pc, jc, kc, nc, packedB);
-      const overwrite = pc === 0 && !accumulate;
-      for (let ic = 0; ic < m; ic += MC) {
-        const mc = Math.min(MC, m - ic);
-        packA(a, ic, pc, mc, kc, packedA);
-        const corner = c.offset + ic * c.rowStride + jc * c.colStride;
-        macroKernel(mc, nc, kc, c.data, corner, c.rowStride, c.colStride, overwrite);
+  if (Math.abs(c.rowStride) < Math.abs(c.colStride)) {
+    // C is closer to column-major: compute Cᵀ = Bᵀ·Aᵀ, whose rows are C's columns. Each element
+    // gets the same products in the same order, so the bits do not change.
+    [m, n, a, b, c] = [n, m, transpose(b), transpose(a), transpose(c)];
+  }
+  const dtype: WasmGemmDType = c.data instanceof Float32Array ? "float32" : "float64";
+  const [mb, nb, kb] = m * k + k * n + m * n <= SCRATCH_ELEMENTS ? [m, n, k] : blockSizes(m, n, k);
+  const mark = wasmScratchMark();
+  try {
+    for (let i = 0; i < m; i += mb) {
+      const rows = Math.min(mb, m - i);
+      for (let j = 0; j < n; j += nb) {
+        const cols = Math.min(nb, n - j);
+        const cBlock = block(c, i, j);
+        const cAt = wasmScratchReserve(dtype, rows * cols);
+        if (accumulate) copyIn(rows, cols, cBlock, dtype, cAt);
+        for (let p = 0; p < k; p += kb) {
+          const depth = Math.min(kb, k - p);
+          const blockMark = wasmScratchMark();
+          const aIn = stage(rows, depth, block(a, i, p), dtype);
+          const bIn = stage(depth, cols, block(b, p, j), dtype);
+          gemmInMemory(
+            dtype,
+            rows,
+            cols,
+            depth,
+            aIn.offset,
+            aIn.rowStride,
+            aIn.colStride,
+            bIn.offset,
+            bIn.rowStride,
+            bIn.colStride,
+            cAt,
+            cols,
+            1,
+            accumulate || p > 0,
+          );
+          wasmScratchRelease(blockMark);
+        }
+        copyOut(rows, cols, dtype, cAt, cBlock);
+        wasmScratchRelease(mark);
       }
+    }
+  } finally {
+    wasmScratchRelease(mark);
+  }
+}
+
+/** The transpose of a strided matrix: the same storage with rows and columns swapped. */
+function transpose(x: StridedMatrix): StridedMatrix {
+  return { data: x.data, offset: x.offset, rowStride: x.colStride, colStride: x.rowStride };
+}
+
+/** The view of `x` whose element (0, 0) is `x`'s element (row, col). */
+function block(x: StridedMatrix, row: number, col: number): StridedMatrix {
+  const offset = x.offset + row * x.rowStride + col * x.colStride;
+  return { data: x.data, offset, rowStride: x.rowStride, colStride: x.colStride };
+}
+
+/**
+ * Block sizes over M, N and K such that one block of A, B and C fits in SCRATCH_ELEMENTS: the
+ * whole product when it fits, else halves of the largest dimension. K blocks are multiples of
+ * the kernels' block depth, so that splitting K changes no bits.
+ */
+function blockSizes(m: number, n: number, k: number): [number, number, number] {
+  const depth = wasmGemmBlockDepth();
+  let [mb, nb, kb] = [m, n, k];
+  while (mb * kb + kb * nb + mb * nb > SCRATCH_ELEMENTS) {
+    if (kb > depth && kb >= mb && kb >= nb) kb = Math.ceil(kb / 2 / depth) * depth;
+    else if (mb >= nb) mb = Math.ceil(mb / 2);
+    else nb = Math.ceil(nb / 2);
+  }
+  return [mb, nb, kb];
+}
+
+/** Where a staged operand lies in WASM memory, in elements. */
+interface Staged {
+  offset: number;
+  rowStride: number;
+  colStride: number;
+}
+
+/**
+ * Copies the rows×cols view `x` into WASM scratch memory and returns where it lies there. A view
+ * that covers most of its span of storage (contiguous, transposed, reversed, broadcast) is
+ * copied span and all, strides kept; a sparser one is gathered into a row-major block.
+ */
+function stage(rows: number, cols: number, x: StridedMatrix, dtype: WasmGemmDType): Staged {
+  const down = (rows - 1) * x.rowStride;
+  const across = (cols - 1) * x.colStride;
+  const first = x.offset + Math.min(down, 0) + Math.min(across, 0);
+  const span = Math.abs(down) + Math.abs(across) + 1;
+  if (span <= 2 * rows * cols + 64) {
+    const at = wasmScratchReserve(dtype, span);
+    copyRun(x.data, first, wasmMemoryView(dtype), at, span);
+    return { offset: at + x.offset - first, rowStride: x.rowStride, colStride: x.colStride };
+  }
+  const at = wasmScratchReserve(dtype, rows * cols);
+  copyIn(rows, cols, x, dtype, at);
+  return { offset: at, rowStride: cols, colStride: 1 };
+}
+
+/** Copies the rows×cols view `x` into the row-major block at element `at` of WASM memory. */
+function copyIn(
+  rows: number,
+  cols: number,
+  x: StridedMatrix,
+  dtype: WasmGemmDType,
+  at: number,
+): void {
+  const heap = wasmMemoryView(dtype);
+  const { data, rowStride, colStride } = x;
+  if (colStride === 1 && rowStride === cols) {
+    copyRun(data, x.offset, heap, at, rows * cols);
+    return;
+  }
+  for (let i = 0, row = x.offset; i < rows; i++, row += rowStride, at += cols) {
+    if (colStride === 1) {
+      copyRun(data, row, heap, at, cols);
+    } else {
+      for (let j = 0, from = row; j < cols; j++, from += colStride) heap[at + j] = data[from];
+    }
+  }
+}
+
+/** Copies `count` consecutive elements; short runs element by element, which is faster there. */
+function copyRun(
+  from: FloatArray,
+  fromAt: number,
+  to: FloatArray,
+  toAt: number,
+  count: number,
+): void {
+  if (count > 32) {
+    to.set(from.subarray(fromAt, fromAt + count), toAt);
+  } else {
+    for (let i = 0; i < count; i++) to[toAt + i] = from[fromAt + i];
+  }
+}
+
+/** Copies the row-major rows×cols block at element `at` of WASM memory into the view `x`. */
+function copyOut(
+  rows: number,
+  cols: number,
+  dtype: WasmGemmDType,
+  at: number,
+  x: StridedMatrix,
+): void {
+  const heap = wasmMemoryView(dtype);
+  const { data, rowStride, colStride } = x;
+  if (colStride === 1 && rowStride === cols) {
+    copyRun(heap, at, data, x.offset, rows * cols);
+    return;
+  }
+  for (let i = 0, row = x.offset; i < rows; i++, row += rowStride, at += cols) {
+    if (colStride === 1) {
+      copyRun(heap, at, data, row, cols);
+    } else {
+      for (let j = 0, to = row; j < cols; j++, to += colStride) data[to] = heap[at + j];
     }
   }
 }
@@ -189,152 +330,10 @@ function checkExtent(x: StridedMatrix, name: string, rows: number, cols: number)
   }
 }
 
-/** Rounds `size` up to a multiple of `step`. */
-function roundUp(size: number, step: number): number {
-  return Math.ceil(size / step) * step;
-}
-
 /** Sets the m×n view `c` to zero. */
 function fillZero(m: number, n: number, c: StridedMatrix): void {
   const { data, rowStride, colStride } = c;
   for (let i = 0, row = c.offset; i < m; i++, row += rowStride) {
     for (let j = 0, at = row; j < n; j++, at += colStride) data[at] = 0;
-  }
-}
-
-/**
- * Packs rows `row0..row0+mc` and columns `col0..col0+kc` of A into `MR`-high row panels, each
- * stored column by column (`MR` values per column), the last panel padded with zero rows.
- */
-function packA(
-  a: StridedMatrix,
-  row0: number,
-  col0: number,
-  mc: number,
-  kc: number,
-  out: Float64Array,
-): void {
-  const { data, rowStride, colStride } = a;
-  let at = 0;
-  for (let ir = 0; ir < mc; ir += MR) {
-    const mr = Math.min(MR, mc - ir);
-    let column = a.offset + (row0 + ir) * rowStride + col0 * colStride;
-    for (let p = 0; p < kc; p++, column += colStride) {
-      let i = 0;
-      for (let from = column; i < mr; i++, from += rowStride) out[at++] = data[from];
-      for (; i < MR; i++) out[at++] = 0;
-    }
-  }
-}
-
-/**
- * Packs rows `row0..row0+kc` and columns `col0..col0+nc` of B into `NR`-wide column panels,
- * each stored row by row (`NR` values per row), the last panel padded with zero columns.
- */
-function packB(
-  b: StridedMatrix,
-  row0: number,
-  col0: number,
-  kc: number,
-  nc: number,
-  out: Float64Array,
-): void {
-  const { data, rowStride, colStride } = b;
-  let at = 0;
-  for (let jr = 0; jr < nc; jr += NR) {
-    const nr = Math.min(NR, nc - jr);
-    let row = b.offset + row0 * rowStride + (col0 + jr) * colStride;
-    for (let p = 0; p < kc; p++, row += rowStride) {
-      let j = 0;
-      for (let from = row; j < nr; j++, from += colStride) out[at++] = data[from];
-      for (; j < NR; j++) out[at++] = 0;
-    }
-  }
-}
-
-/** Multiplies the packed mc×kc block of A by the packed kc×nc panel of B into C at `corner`. */
-function macroKernel(
-  mc: number,
-  nc: number,
-  kc: number,
-  c: FloatArray,
-  corner: number,
-  rowStride: number,
-  colStride: number,
-  overwrite: boolean,
-): void {
-  for (let jr = 0; jr < nc; jr += NR) {
-    const nr = Math.min(NR, nc - jr);
-    for (let ir = 0; ir < mc; ir += MR) {
-      const mr = Math.min(MR, mc - ir);
-      const at = corner + ir * rowStride + jr * colStride;
-      microKernel(kc, ir * kc, jr * kc, c, at, rowStride, colStride, mr, nr, overwrite);
-    }
-  }
-}
-
-/**
- * Multiplies one packed MR×kc panel of A (from `ai` in `packedA`) by one packed kc×NR panel of
- * B (from `bi` in `packedB`) and writes the top-left `mr×nr` corner of the tile to C at `at`.
- */
-function microKernel(
-  kc: number,
-  ai: number,
-  bi: number,
-  c: FloatArray,
-  at: number,
-  rowStride: number,
-  colStride: number,
-  mr: number,
-  nr: number,
-  overwrite: boolean,
-): void {
-  const pa = packedA;
-  const pb = packedB;
-  let c00 = 0, c01 = 0, c02 = 0;
-  let c10 = 0, c11 = 0, c12 = 0;
-  let c20 = 0, c21 = 0, c22 = 0;
-  let c30 = 0, c31 = 0, c32 = 0;
-  for (let p = 0; p < kc; p++, ai += 4, bi += 3) {
-    const a0 = pa[ai], a1 = pa[ai + 1], a2 = pa[ai + 2], a3 = pa[ai + 3];
-    let b = pb[bi];
-    c00 += a0 * b, c10 += a1 * b, c20 += a2 * b, c30 += a3 * b;
-    b = pb[bi + 1];
-    c01 += a0 * b, c11 += a1 * b, c21 += a2 * b, c31 += a3 * b;
-    b = pb[bi + 2];
-    c02 += a0 * b, c12 += a1 * b, c22 += a2 * b, c32 += a3 * b;
-  }
-  if (mr === MR && nr === NR) {
-    storeRow(c, at, colStride, c00, c01, c02, overwrite);
-    storeRow(c, at + rowStride, colStride, c10, c11, c12, overwrite);
-    storeRow(c, at + 2 * rowStride, colStride, c20, c21, c22, overwrite);
-    storeRow(c, at + 3 * rowStride, colStride, c30, c31, c32, overwrite);
-    return;
-  }
-  const t = edgeTile;
-  t[0] = c00, t[1] = c01, t[2] = c02, t[3] = c10, t[4] = c11, t[5] = c12;
-  t[6] = c20, t[7] = c21, t[8] = c22, t[9] = c30, t[10] = c31, t[11] = c32;
-  for (let i = 0; i < mr; i++) {
-    for (let j = 0; j < nr; j++) {
-      const to = at + i * rowStride + j * colStride;
-      c[to] = overwrite ? t[i * NR + j] : c[to] + t[i * NR + j];
-    }
-  }
-}
-
-/** Writes (or adds) three values to consecutive columns of one row of C. */
-function storeRow(
-  c: FloatArray,
-  at: number,
-  colStride: number,
-  v0: number,
-  v1: number,
-  v2: number,
-  overwrite: boolean,
-): void {
-  if (overwrite) {
-    c[at] = v0, c[at + colStride] = v1, c[at + 2 * colStride] = v2;
-  } else {
-    c[at] += v0, c[at + colStride] += v1, c[at + 2 * colStride] += v2;
   }
 }

@@ -15,3 +15,4 @@ export * from "./execute_plan.ts";
 export * from "./plan_shards.ts";
 export * from "./validate.ts";
 export * from "./index_pattern_registry.ts";
+export * from "./gemm_reference.ts";

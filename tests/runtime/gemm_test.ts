@@ -1,5 +1,18 @@
 import assert from "node:assert/strict";
-import { gemm, type StridedMatrix } from "../../runtime/gemm.ts";
+import { gemm, type GemmOptions, type StridedMatrix } from "../../runtime/gemm.ts";
+import { gemmReference } from "../../runtime/gemm_reference.ts";
+import {
+  forceWasmGemmBuild,
+  gemmInMemory,
+  type WasmGemmBuild,
+  wasmGemmBuild,
+  wasmGemmBuilds,
+  wasmMemoryView,
+  wasmScratchMark,
+  wasmScratchRelease,
+  wasmScratchReserve,
+} from "../../runtime/_wasm_gemm.ts";
+import { BASELINE_GEMM_WASM, RELAXED_GEMM_WASM } from "../../runtime/_gemm_wasm.ts";
 
 type FloatArrayType = typeof Float32Array | typeof Float64Array;
 
@@ -13,6 +26,7 @@ type Layout =
   | "mirrored" // columns in reverse order (negative colStride)
   | "rowBroadcast" // one row repeated (rowStride 0)
   | "colBroadcast" // one column repeated (colStride 0)
+  | "sparse" // every third element of every other row: gathered, not copied with its span
   | "scalar"; // one element repeated (both strides 0)
 
 interface Case {
@@ -43,6 +57,11 @@ const CASES: Case[] = [
   { m: 50, n: 40, k: 30, layouts: ["rowBroadcast", "colBroadcast", "interleaved"] }, // broadcasts
   { m: 9, n: 11, k: 13, layouts: ["scalar", "scalar", "mirrored"], accumulate: true }, // ones
   { m: 20, n: 30, k: 270, layouts: ["interleaved", "flipped", "colMajor"] }, // permuted views
+  { m: 70, n: 45, k: 300, layouts: ["sparse", "sparse", "sparse"] }, // gathered operands and C
+  { m: 6, n: 8, k: 5 }, // exactly one float32 micro-tile of the relaxed build
+  { m: 5, n: 4, k: 257 }, // exactly one float64 micro-tile of the baseline build, two K blocks
+  { m: 241, n: 2049, k: 17 }, // one past the float32 M and N blocks
+  { m: 121, n: 1025, k: 3, layouts: ["colMajor", "rowMajor", "mirrored"] }, // the float64 ones
 ];
 
 const LAYOUTS: Layout[] = [
@@ -55,9 +74,10 @@ const LAYOUTS: Layout[] = [
   "rowBroadcast",
   "colBroadcast",
   "scalar",
+  "sparse",
 ];
 /** Layouts for C, whose elements must not share storage. */
-const OUTPUT_LAYOUTS = LAYOUTS.slice(0, 6);
+const OUTPUT_LAYOUTS: Layout[] = [...LAYOUTS.slice(0, 6), "sparse"];
 
 /** A seeded PRNG returning floats in [0, 1) (mulberry32). */
 function mulberry32(seed: number): () => number {
@@ -87,6 +107,7 @@ function randomMatrix(
     rowBroadcast: [0, 0, 1],
     colBroadcast: [0, 1, 0],
     scalar: [0, 0, 0],
+    sparse: [3, 6 * cols + 5, 3],
   };
   const [offset, rowStride, colStride] = views[layout];
   const last = offset + Math.max(0, (rows - 1) * rowStride) + Math.max(0, (cols - 1) * colStride);
@@ -116,8 +137,19 @@ function referenceGemm(
   }
 }
 
-/** Runs gemm and the reference on the same case, and compares all of C's data. */
+type Gemm = (
+  m: number,
+  n: number,
+  k: number,
+  a: StridedMatrix,
+  b: StridedMatrix,
+  c: StridedMatrix,
+  options?: GemmOptions,
+) => void;
+
+/** Runs `product` and the direct loop on the same case, and compares all of C's data. */
 function checkCase(
+  product: Gemm,
   random: () => number,
   Type: FloatArrayType,
   { m, n, k, layouts = ["rowMajor", "rowMajor", "rowMajor"], accumulate = false }: Case,
@@ -129,7 +161,7 @@ function checkCase(
   const bBefore = b.data.slice();
   const expected = { ...c, data: c.data.slice() };
   referenceGemm(m, n, k, a, b, expected, accumulate);
-  gemm(m, n, k, a, b, c, { accumulate });
+  product(m, n, k, a, b, c, { accumulate });
   const label = `${Type.name} ${m}×${n}×${k} ${layouts.join("/")} accumulate=${accumulate}`;
   assert.deepEqual(a.data, aBefore, `${label}: a changed`);
   assert.deepEqual(b.data, bBefore, `${label}: b changed`);
@@ -157,20 +189,163 @@ function randomCase(random: () => number): Case {
   };
 }
 
-for (const Type of [Float64Array, Float32Array]) {
-  Deno.test(`gemm() matches a direct loop on hand-picked ${Type.name} cases`, () => {
-    const random = mulberry32(1);
-    for (const item of CASES) {
-      checkCase(random, Type, item);
-      checkCase(random, Type, { ...item, accumulate: !item.accumulate });
-    }
-  });
+/** The builds of the WASM kernels that this engine runs: relaxed SIMD if it validates. */
+const BUILDS = wasmGemmBuilds();
 
-  Deno.test(`gemm() matches a direct loop on random ${Type.name} shapes and views`, () => {
-    const random = mulberry32(2);
-    for (let i = 0; i < 300; i++) checkCase(random, Type, randomCase(random));
+/** Runs `fn` on the given build of the WASM kernels, then returns to the default one. */
+function withBuild(build: WasmGemmBuild, fn: () => void): void {
+  forceWasmGemmBuild(build);
+  try {
+    assert.equal(wasmGemmBuild(), build);
+    fn();
+  } finally {
+    forceWasmGemmBuild(undefined);
+  }
+}
+
+/** The products under test: gemm on each build, and the TypeScript reference. */
+const PRODUCTS: [name: string, run: (fn: () => void) => void, product: Gemm][] = [
+  ...BUILDS.map((build): [string, (fn: () => void) => void, Gemm] => [
+    `gemm() on the ${build} build`,
+    (fn) => withBuild(build, fn),
+    gemm,
+  ]),
+  ["gemmReference()", (fn) => fn(), gemmReference],
+];
+
+for (const [name, run, product] of PRODUCTS) {
+  for (const Type of [Float64Array, Float32Array]) {
+    Deno.test(`${name} matches a direct loop on hand-picked ${Type.name} cases`, () => {
+      run(() => {
+        const random = mulberry32(1);
+        for (const item of CASES) {
+          checkCase(product, random, Type, item);
+          checkCase(product, random, Type, { ...item, accumulate: !item.accumulate });
+        }
+      });
+    });
+
+    Deno.test(`${name} matches a direct loop on random ${Type.name} shapes and views`, () => {
+      run(() => {
+        const random = mulberry32(2);
+        for (let i = 0; i < 300; i++) checkCase(product, random, Type, randomCase(random));
+      });
+    });
+  }
+}
+
+Deno.test("gemm() runs the relaxed build exactly when the engine validates relaxed SIMD", () => {
+  const decode = (text: string) => Uint8Array.from(atob(text), (char) => char.charCodeAt(0));
+  const relaxed = WebAssembly.validate(decode(RELAXED_GEMM_WASM));
+  assert.equal(WebAssembly.validate(decode(BASELINE_GEMM_WASM)), true);
+  assert.deepEqual(BUILDS, relaxed ? ["relaxed", "baseline"] : ["baseline"]);
+  assert.equal(wasmGemmBuild(), BUILDS[0]);
+});
+
+Deno.test("gemm() and gemmReference() agree on larger products", () => {
+  const random = mulberry32(3);
+  const shapes = [
+    [512, 384, 700],
+    [1000, 3, 2000],
+    [3, 700, 1500],
+    [250, 260, 1],
+    [2100, 2100, 3], // more than gemm's scratch block: two blocks over M
+    [2, 4200, 1000], // two blocks over N
+  ];
+  for (const Type of [Float64Array, Float32Array]) {
+    for (const [m, n, k] of shapes) {
+      const a = randomMatrix(random, Type, "rowMajor", m, k);
+      const b = randomMatrix(random, Type, "colMajor", k, n);
+      const c = randomMatrix(random, Type, "rowMajor", m, n);
+      const expected = { ...c, data: c.data.slice() };
+      gemmReference(m, n, k, a, b, expected);
+      gemm(m, n, k, a, b, c);
+      const tolerance = (Type === Float32Array ? 2e-6 : 1e-14) * k;
+      for (let i = 0; i < c.data.length; i++) {
+        if (!(Math.abs(c.data[i] - expected.data[i]) <= tolerance)) {
+          assert.fail(
+            `${Type.name} ${m}×${n}×${k}: data[${i}] is ${c.data[i]}, expected ${expected.data[i]}`,
+          );
+        }
+      }
+    }
+  }
+});
+
+/** The view of `x` whose element (0, 0) is `x`'s element (row, col). */
+function block(x: StridedMatrix, row: number, col: number): StridedMatrix {
+  return { ...x, offset: x.offset + row * x.rowStride + col * x.colStride };
+}
+
+for (const build of BUILDS) {
+  Deno.test(`gemm() on the ${build} build gives the same bits when C is computed in pieces`, () => {
+    withBuild(build, () => {
+      const random = mulberry32(4);
+      const [m, n, k] = [61, 83, 600];
+      const rowCuts = [0, 1, 7, 30, 61];
+      const colCuts = [0, 9, 40, 41, 83];
+      for (const Type of [Float64Array, Float32Array]) {
+        for (const accumulate of [false, true]) {
+          const a = randomMatrix(random, Type, "rowMajor", m, k);
+          const b = randomMatrix(random, Type, "flipped", k, n);
+          const whole = randomMatrix(random, Type, "rowMajor", m, n);
+          const pieces = { ...whole, data: whole.data.slice() };
+          const transposed = randomMatrix(random, Type, "colMajor", m, n);
+          for (let i = 0; i < m; i++) {
+            for (let j = 0; j < n; j++) transposed.data[i + j * m] = whole.data[i * n + j];
+          }
+          gemm(m, n, k, a, b, whole, { accumulate });
+          gemm(m, n, k, a, b, transposed, { accumulate });
+          for (let r = 0; r + 1 < rowCuts.length; r++) {
+            for (let q = 0; q + 1 < colCuts.length; q++) {
+              const [i, j] = [rowCuts[r], colCuts[q]];
+              gemm(
+                rowCuts[r + 1] - i,
+                colCuts[q + 1] - j,
+                k,
+                block(a, i, 0),
+                block(b, 0, j),
+                block(pieces, i, j),
+                { accumulate },
+              );
+            }
+          }
+          const label = `${Type.name} accumulate=${accumulate}`;
+          assert.deepEqual(pieces.data, whole.data, `${label}: pieces differ`);
+          for (let i = 0; i < m; i++) {
+            for (let j = 0; j < n; j++) {
+              if (!Object.is(transposed.data[i + j * m], whole.data[i * n + j])) {
+                assert.fail(`${label}: a column-major C differs at (${i}, ${j})`);
+              }
+            }
+          }
+        }
+      }
+    });
   });
 }
+
+Deno.test("gemm() splits a product too large for one scratch block over K without changing bits", () => {
+  // 2×3×k in float32 needs 5k + 6 > 2^22 elements of scratch: gemm runs it in two K blocks.
+  const [m, n, k] = [2, 3, (1 << 20) + 300];
+  const random = mulberry32(5);
+  const a = randomMatrix(random, Float32Array, "rowMajor", m, k);
+  const b = randomMatrix(random, Float32Array, "rowMajor", k, n);
+  const c = randomMatrix(random, Float32Array, "rowMajor", m, n);
+  gemm(m, n, k, a, b, c);
+  const mark = wasmScratchMark();
+  try {
+    const aAt = wasmScratchReserve("float32", m * k);
+    const bAt = wasmScratchReserve("float32", k * n);
+    const cAt = wasmScratchReserve("float32", m * n);
+    wasmMemoryView("float32").set(a.data.subarray(0, m * k), aAt);
+    wasmMemoryView("float32").set(b.data.subarray(0, k * n), bAt);
+    gemmInMemory("float32", m, n, k, aAt, k, 1, bAt, n, 1, cAt, n, 1, false);
+    assert.deepEqual(c.data.subarray(0, m * n), wasmMemoryView("float32").slice(cAt, cAt + m * n));
+  } finally {
+    wasmScratchRelease(mark);
+  }
+});
 
 Deno.test("gemm() sets C to zero when k is 0, or leaves it with accumulate", () => {
   const empty = { data: new Float64Array(0), offset: 0, rowStride: 0, colStride: 0 };

@@ -1,0 +1,375 @@
+/**
+ * The WebAssembly GEMM kernels (runtime/wasm/gemm_kernels.ts, embedded by runtime/_gemm_wasm.ts)
+ * and the memory they work in: the low-level door for code that wants to multiply matrices it
+ * has written into WASM memory itself, such as an implicit-GEMM convolution that writes im2col
+ * blocks there and multiplies them without copying.
+ *
+ * One instance per thread (module state), created synchronously at first use; each worker has
+ * its own. The build is chosen once: relaxed SIMD (fused multiply-add) when
+ * `WebAssembly.validate` accepts it, baseline SIMD otherwise.
+ *
+ * Memory is a stack of scratch regions above the module's static data, grown as needed and
+ * reused across calls (WASM memory never shrinks):
+ *
+ * ```ts ignore
+ * const mark = wasmScratchMark();
+ * try {
+ *   const a = wasmScratchReserve("float32", m * k); // element offsets into wasmMemoryView()
+ *   const b = wasmScratchReserve("float32", k * n);
+ *   const c = wasmScratchReserve("float32", m * n);
+ *   let heap = wasmMemoryView("float32");
+ *   heap.set(aValues, a); // an m×k row-major A
+ *   heap.set(bValues, b); // a k×n row-major B
+ *   gemmInMemory("float32", m, n, k, a, k, 1, b, n, 1, c, n, 1, false);
+ *   heap = wasmMemoryView("float32"); // gemmInMemory may have grown the memory
+ *   const product = heap.slice(c, c + m * n);
+ * } finally {
+ *   wasmScratchRelease(mark);
+ * }
+ * ```
+ *
+ * Growing the memory detaches every typed array over it: after {@linkcode wasmScratchReserve}
+ * or {@linkcode gemmInMemory} (which takes its packing workspace from the top of the stack),
+ * fetch views again with {@linkcode wasmMemoryView}; offsets stay valid until released.
+ *
+ * @module
+ */
+import { BASELINE_GEMM_WASM, RELAXED_GEMM_WASM } from "./_gemm_wasm.ts";
+
+/** Element type of a GEMM in WASM memory. */
+export type WasmGemmDType = "float32" | "float64";
+
+/** Which build of the kernels runs: fused multiply-add (`relaxed`) or mul, add (`baseline`). */
+export type WasmGemmBuild = "relaxed" | "baseline";
+
+/** The kernels' exports (runtime/wasm/gemm_kernels.ts); addresses in bytes, strides in elements. */
+interface Kernels {
+  memory: WebAssembly.Memory;
+  heapBase(): number;
+  blockDepth(): number;
+  workspaceBytes(double: number, m: number, n: number, k: number): number;
+  gemmF32: KernelEntry;
+  gemmF64: KernelEntry;
+}
+
+type KernelEntry = (
+  m: number,
+  n: number,
+  k: number,
+  a: number,
+  aRowStride: number,
+  aColStride: number,
+  b: number,
+  bRowStride: number,
+  bColStride: number,
+  c: number,
+  cRowStride: number,
+  cColStride: number,
+  accumulate: number,
+  work: number,
+) => void;
+
+interface Instance {
+  build: WasmGemmBuild;
+  kernels: Kernels;
+  /** First free byte of the scratch stack. */
+  top: number;
+  /** Bottom of the scratch stack: the first byte after the module's static data. */
+  base: number;
+  /** The kernels' blockDepth(). */
+  blockDepth: number;
+  /** Bytes of memory; only ensureBytes grows it (the kernels never do). */
+  size: number;
+  float32: Float32Array;
+  float64: Float64Array;
+}
+
+/** Scratch regions start at multiples of this many bytes (a cache line). */
+const ALIGN = 64;
+const PAGE = 65536;
+/** Memory32 can address at most 4 GiB. */
+const MAX_BYTES = 65536 * PAGE;
+
+let instance: Instance | undefined;
+let forcedBuild: WasmGemmBuild | undefined;
+
+/** Decodes base64 text into bytes. */
+function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
+/**
+ * The builds of the kernels that this engine can run, preferred first: relaxed SIMD where
+ * `WebAssembly.validate` accepts it, and baseline SIMD.
+ *
+ * @returns `["relaxed", "baseline"]` or `["baseline"]`.
+ */
+export function wasmGemmBuilds(): WasmGemmBuild[] {
+  return WebAssembly.validate(decodeBase64(RELAXED_GEMM_WASM))
+    ? ["relaxed", "baseline"]
+    : ["baseline"];
+}
+
+/** This thread's instance, created at first use. */
+function current(): Instance {
+  if (instance) return instance;
+  const build = forcedBuild ?? wasmGemmBuilds()[0];
+  const bytes = decodeBase64(build === "relaxed" ? RELAXED_GEMM_WASM : BASELINE_GEMM_WASM);
+  const kernels = new WebAssembly.Instance(new WebAssembly.Module(bytes), {})
+    .exports as unknown as Kernels;
+  const base = alignUp(kernels.heapBase());
+  const buffer = kernels.memory.buffer;
+  const created: Instance = {
+    build,
+    kernels,
+    top: base,
+    base,
+    blockDepth: kernels.blockDepth(),
+    size: buffer.byteLength,
+    float32: new Float32Array(buffer),
+    float64: new Float64Array(buffer),
+  };
+  instance = created;
+  return created;
+}
+
+function alignUp(bytes: number): number {
+  return Math.ceil(bytes / ALIGN) * ALIGN;
+}
+
+function elementSize(dtype: WasmGemmDType): number {
+  return dtype === "float32" ? 4 : 8;
+}
+
+/** Makes the memory at least `end` bytes long, growing it by at least half its size. */
+function ensureBytes(state: Instance, end: number): void {
+  const size = state.size;
+  if (end <= size) return;
+  if (end > MAX_BYTES) {
+    throw new RangeError(
+      `Cannot reserve WASM memory: ${end} bytes are needed, more than the ${MAX_BYTES} a WASM memory can hold`,
+    );
+  }
+  const target = Math.min(MAX_BYTES, Math.max(end, Math.ceil(size * 1.5)));
+  state.kernels.memory.grow(Math.ceil((target - size) / PAGE));
+  const buffer = state.kernels.memory.buffer;
+  state.size = buffer.byteLength;
+  state.float32 = new Float32Array(buffer);
+  state.float64 = new Float64Array(buffer);
+}
+
+/** Takes `bytes` from the top of the scratch stack, aligned; returns its byte address. */
+function reserveBytes(state: Instance, bytes: number): number {
+  const start = state.top;
+  ensureBytes(state, start + bytes);
+  state.top = alignUp(start + bytes);
+  return start;
+}
+
+/**
+ * The build of the kernels that this thread runs (the instance is created if need be).
+ *
+ * @returns `"relaxed"` where the engine validates relaxed SIMD, else `"baseline"`.
+ */
+export function wasmGemmBuild(): WasmGemmBuild {
+  return current().build;
+}
+
+/**
+ * Forces one build of the kernels, or `undefined` for the engine's preferred one; for tests.
+ * Drops this thread's instance and its memory, so it throws while scratch regions are reserved.
+ *
+ * @param build The build to run from now on.
+ */
+export function forceWasmGemmBuild(build: WasmGemmBuild | undefined): void {
+  if (instance && instance.top !== instance.base) {
+    throw new Error("Cannot switch the WASM GEMM build while scratch regions are reserved");
+  }
+  forcedBuild = build;
+  instance = undefined;
+}
+
+/**
+ * The top of the scratch stack, to hand back to {@linkcode wasmScratchRelease}.
+ *
+ * @returns An opaque mark.
+ */
+export function wasmScratchMark(): number {
+  return current().top;
+}
+
+/**
+ * Reserves `length` elements of `dtype` on top of the scratch stack, 64-byte aligned, growing
+ * the memory if needed (which detaches earlier views: fetch them again with
+ * {@linkcode wasmMemoryView}). The contents are whatever was there before.
+ *
+ * @param dtype The element type, which fixes the unit of the returned offset.
+ * @param length Number of elements.
+ * @returns The region's first element as an index into `wasmMemoryView(dtype)`.
+ */
+export function wasmScratchReserve(dtype: WasmGemmDType, length: number): number {
+  if (!Number.isInteger(length) || length < 0) {
+    throw new RangeError(
+      `Cannot reserve WASM memory: length=${length} is not a non-negative integer`,
+    );
+  }
+  const size = elementSize(dtype);
+  return reserveBytes(current(), length * size) / size;
+}
+
+/**
+ * Releases every region reserved since `mark` was taken (their memory is reused, not freed).
+ *
+ * @param mark A value returned by {@linkcode wasmScratchMark} on this instance.
+ */
+export function wasmScratchRelease(mark: number): void {
+  const state = current();
+  if (!Number.isInteger(mark) || mark < state.base || mark > state.top) {
+    throw new RangeError(
+      `Cannot release WASM memory: mark=${mark} is not between ${state.base} and ${state.top}`,
+    );
+  }
+  state.top = mark;
+}
+
+/**
+ * The whole WASM memory as a typed array of `dtype`, re-created after the memory grew.
+ *
+ * @param dtype The element type.
+ * @returns A view whose indices are the element offsets used by this module.
+ */
+export function wasmMemoryView(dtype: "float32"): Float32Array;
+export function wasmMemoryView(dtype: "float64"): Float64Array;
+export function wasmMemoryView(dtype: WasmGemmDType): Float32Array | Float64Array;
+export function wasmMemoryView(dtype: WasmGemmDType): Float32Array | Float64Array {
+  const state = current();
+  return dtype === "float32" ? state.float32 : state.float64;
+}
+
+/**
+ * The depth of the kernels' blocks of the sum: splitting K into chunks that start at multiples
+ * of it, and accumulating all but the first, gives the same bits as one call.
+ *
+ * @returns The block depth in elements (the same for both dtypes).
+ */
+export function wasmGemmBlockDepth(): number {
+  return current().blockDepth;
+}
+
+/**
+ * Multiplies matrices that lie in WASM memory: `C = A·B`, or `C += A·B` with `accumulate`, with
+ * A m×k, B k×n and C m×n. Element (r, c) of A is at `aOffset + r*aRowStride + c*aColStride` in
+ * `wasmMemoryView(dtype)`, and likewise for B and C; strides may be zero or negative. C must
+ * not overlap A, B, or itself. The packing workspace is taken from the top of the scratch stack
+ * for the call (the memory may grow: fetch views again afterwards).
+ *
+ * Each element of C is summed in the same order whatever m and n are: splitting the product
+ * over rows or columns of C gives identical bits.
+ *
+ * @param dtype Element type of A, B and C.
+ * @param m Rows of A and C.
+ * @param n Columns of B and C.
+ * @param k Columns of A, rows of B.
+ * @param aOffset Element offset of A[0, 0].
+ * @param aRowStride Elements from one row of A to the next.
+ * @param aColStride Elements from one column of A to the next.
+ * @param bOffset Element offset of B[0, 0].
+ * @param bRowStride Elements from one row of B to the next.
+ * @param bColStride Elements from one column of B to the next.
+ * @param cOffset Element offset of C[0, 0].
+ * @param cRowStride Elements from one row of C to the next.
+ * @param cColStride Elements from one column of C to the next.
+ * @param accumulate Add to C instead of overwriting it (which does not read it).
+ */
+export function gemmInMemory(
+  dtype: WasmGemmDType,
+  m: number,
+  n: number,
+  k: number,
+  aOffset: number,
+  aRowStride: number,
+  aColStride: number,
+  bOffset: number,
+  bRowStride: number,
+  bColStride: number,
+  cOffset: number,
+  cRowStride: number,
+  cColStride: number,
+  accumulate: boolean,
+): void {
+  const state = current();
+  const size = elementSize(dtype);
+  checkSize(m, "m");
+  checkSize(n, "n");
+  checkSize(k, "k");
+  if (m === 0 || n === 0) return;
+  const elements = state.size / size;
+  if (k > 0) {
+    checkView("a", aOffset, aRowStride, aColStride, m, k, elements);
+    checkView("b", bOffset, bRowStride, bColStride, k, n, elements);
+  }
+  checkView("c", cOffset, cRowStride, cColStride, m, n, elements);
+  const mark = state.top;
+  try {
+    const double = size === 8 ? 1 : 0;
+    const work = reserveBytes(state, state.kernels.workspaceBytes(double, m, n, k));
+    const kernel = double ? state.kernels.gemmF64 : state.kernels.gemmF32;
+    kernel(
+      m,
+      n,
+      k,
+      aOffset * size,
+      aRowStride,
+      aColStride,
+      bOffset * size,
+      bRowStride,
+      bColStride,
+      cOffset * size,
+      cRowStride,
+      cColStride,
+      accumulate ? 1 : 0,
+      work,
+    );
+  } finally {
+    state.top = mark;
+  }
+}
+
+function checkSize(value: number, name: string): void {
+  if (!Number.isInteger(value) || value < 0) {
+    throw new RangeError(`Cannot run gemmInMemory: ${name}=${value} is not a non-negative integer`);
+  }
+}
+
+function checkInteger(value: number, name: string): void {
+  if (!Number.isInteger(value)) {
+    throw new RangeError(`Cannot run gemmInMemory: ${name}=${value} is not an integer`);
+  }
+}
+
+/** Throws unless the rows×cols view lies within the first `elements` elements of memory. */
+function checkView(
+  name: string,
+  offset: number,
+  rowStride: number,
+  colStride: number,
+  rows: number,
+  cols: number,
+  elements: number,
+): void {
+  checkInteger(offset, `${name}Offset`);
+  checkInteger(rowStride, `${name}RowStride`);
+  checkInteger(colStride, `${name}ColStride`);
+  const down = (rows - 1) * rowStride;
+  const across = (cols - 1) * colStride;
+  const first = offset + Math.min(down, 0) + Math.min(across, 0);
+  const last = offset + Math.max(down, 0) + Math.max(across, 0);
+  if (first < 0 || last >= elements) {
+    throw new RangeError(
+      `Cannot run gemmInMemory: ${name} as a ${rows}×${cols} view spans elements ${first}..${last}, outside the WASM memory of ${elements}`,
+    );
+  }
+}

@@ -1,0 +1,488 @@
+// @ts-nocheck: AssemblyScript, not TypeScript; runtime/wasm/build.ts compiles it to WebAssembly.
+//
+// Cache-blocked GEMM for float32 (f32x4) and float64 (f64x2): C = A·B or C += A·B over strided
+// matrices in this module's memory. The loops are BLIS's: for each NC-wide block of columns of B
+// and each KC-deep block of the sum, a KC×NC panel of B is packed into NR-wide slivers (L3, one
+// sliver in L1); for each MC-high block of rows of A, an MC×KC block of A is packed into MR-high
+// slivers (L2); then a register-blocked micro-kernel multiplies one A sliver by one B sliver into
+// an MR×NR tile of accumulators (2·MR v128 registers) and adds the tile to C.
+//
+// Every element of C gets the same sequence of operations whatever m, n and the blocking over M
+// and N are: within each KC block of the sum, products are added one p after the other into an
+// accumulator that starts at zero, in the order of p; then C = acc (first block, no accumulate)
+// or C = C + acc. So splitting a product over M or N gives results identical bit for bit.
+//
+// The relaxed build (compiled with --enable relaxed-simd) multiplies and adds with relaxed_madd,
+// a fused multiply-add where the CPU has one; the baseline build uses mul then add.
+//
+// Addresses are byte addresses into this module's memory; strides count elements and may be
+// zero or negative (address arithmetic wraps modulo 2^32, so a negative step is an add).
+
+// Micro-tiles: MR×8 for float32 (two f32x4 per row), MR×4 for float64 (two f64x2 per row). V8
+// gives x64 code 15 allocatable vector registers: 2·MR accumulators, two B vectors and one
+// broadcast A value, plus one for each product in the baseline build. Measured on Zen 5
+// (GFLOP/s at 512³ and 1024³, f32/f64): relaxed MR=6 50/25; baseline MR=5 40/20, MR=4 37/19,
+// MR=6 26/14 (it spills). With relaxed_madd alone in L1, MR=4 and 5 reached 40 and 47 for f32;
+// 8×8, 4×12 and 3×16 tiles and unrolling K by two were slower still.
+const MR: i32 = ASC_FEATURE_RELAXED_SIMD ? 6 : 5;
+const NR_F32: i32 = 8;
+const NR_F64: i32 = 4;
+// Depth of one block of the sum. Fixed: it decides where partial sums are added to C, so it must
+// not depend on m or n.
+const KC: i32 = 256;
+// Rows of A per packed block (a multiple of MR in both builds: 240 KiB, in L2 beside the B
+// sliver in L1) and columns of B per packed panel (a multiple of NR: 2 MiB, in L3), per element
+// type. Within ±3% of each other: KC 128 to 512, MC 96 to 480, NC 512 to 4096.
+const MC_F32: i32 = 240;
+const NC_F32: i32 = 2048;
+const MC_F64: i32 = 120;
+const NC_F64: i32 = 1024;
+// Alignment of the packed panels in the workspace.
+const ALIGN: i32 = 64;
+
+// One MR×NR tile of accumulators, stored here when it is written to C element by element.
+const TILE: usize = memory.data(MR * NR_F32 * 4, 16);
+
+/** The first byte after this module's static data: memory from here on is free for callers. */
+export function heapBase(): usize {
+  return __heap_base;
+}
+
+/** Depth of one block of the sum; callers that split K must split it at multiples of this. */
+export function blockDepth(): i32 {
+  return KC;
+}
+
+/** Bytes of workspace that gemmF32 (`double` false) or gemmF64 needs for an m×n×k product. */
+export function workspaceBytes(double: bool, m: i32, n: i32, k: i32): i32 {
+  const es: i32 = double ? 8 : 4;
+  const nr = double ? NR_F64 : NR_F32;
+  const mc = min(double ? MC_F64 : MC_F32, m);
+  const nc = min(double ? NC_F64 : NC_F32, n);
+  const kc = min(KC, k);
+  return roundUp(roundUp(mc, MR) * kc * es, ALIGN) + roundUp(nc, nr) * kc * es;
+}
+
+/** C = A·B (or C += A·B with `accumulate`) in float32; `work` holds workspaceBytes(false, ...). */
+export function gemmF32(
+  m: i32,
+  n: i32,
+  k: i32,
+  a: usize,
+  aRowStride: i32,
+  aColStride: i32,
+  b: usize,
+  bRowStride: i32,
+  bColStride: i32,
+  c: usize,
+  cRowStride: i32,
+  cColStride: i32,
+  accumulate: bool,
+  work: usize,
+): void {
+  gemm<f32>(
+    m,
+    n,
+    k,
+    a,
+    aRowStride,
+    aColStride,
+    b,
+    bRowStride,
+    bColStride,
+    c,
+    cRowStride,
+    cColStride,
+    accumulate,
+    work,
+  );
+}
+
+/** C = A·B (or C += A·B with `accumulate`) in float64; `work` holds workspaceBytes(true, ...). */
+export function gemmF64(
+  m: i32,
+  n: i32,
+  k: i32,
+  a: usize,
+  aRowStride: i32,
+  aColStride: i32,
+  b: usize,
+  bRowStride: i32,
+  bColStride: i32,
+  c: usize,
+  cRowStride: i32,
+  cColStride: i32,
+  accumulate: bool,
+  work: usize,
+): void {
+  gemm<f64>(
+    m,
+    n,
+    k,
+    a,
+    aRowStride,
+    aColStride,
+    b,
+    bRowStride,
+    bColStride,
+    c,
+    cRowStride,
+    cColStride,
+    accumulate,
+    work,
+  );
+}
+
+function roundUp(size: i32, step: i32): i32 {
+  return (size + step - 1) / step * step;
+}
+
+/** Byte offset of `count` elements of T (any sign; wraps modulo 2^32). */
+function bytes<T>(count: i32): usize {
+  return <usize> count * sizeof<T>();
+}
+
+function gemm<T>(
+  m: i32,
+  n: i32,
+  k: i32,
+  a: usize,
+  ars: i32,
+  acs: i32,
+  b: usize,
+  brs: i32,
+  bcs: i32,
+  c: usize,
+  crs: i32,
+  ccs: i32,
+  accumulate: bool,
+  work: usize,
+): void {
+  if (m <= 0 || n <= 0) return;
+  if (k <= 0) {
+    if (!accumulate) fillZero<T>(m, n, c, crs, ccs);
+    return;
+  }
+  const double = sizeof<T>() == 8;
+  const nr = double ? NR_F64 : NR_F32;
+  const mcMax = double ? MC_F64 : MC_F32;
+  const ncMax = double ? NC_F64 : NC_F32;
+  const packedA = work;
+  const packedB = work +
+    <usize> roundUp(roundUp(min(mcMax, m), MR) * min(KC, k) * sizeof<T>(), ALIGN);
+  for (let jc = 0; jc < n; jc += ncMax) {
+    const nc = min(ncMax, n - jc);
+    for (let pc = 0; pc < k; pc += KC) {
+      const kc = min(KC, k - pc);
+      packB<T>(b + bytes<T>(pc * brs + jc * bcs), brs, bcs, kc, nc, packedB);
+      const overwrite = pc == 0 && !accumulate;
+      for (let ic = 0; ic < m; ic += mcMax) {
+        const mc = min(mcMax, m - ic);
+        packA<T>(a + bytes<T>(ic * ars + pc * acs), ars, acs, mc, kc, packedA);
+        const corner = c + bytes<T>(ic * crs + jc * ccs);
+        for (let jr = 0; jr < nc; jr += nr) {
+          const cols = min(nr, nc - jr);
+          const sliverB = packedB + bytes<T>(jr * kc);
+          for (let ir = 0; ir < mc; ir += MR) {
+            const rows = min(MR, mc - ir);
+            const tile = corner + bytes<T>(ir * crs + jr * ccs);
+            const sliverA = packedA + bytes<T>(ir * kc);
+            if (double) {
+              kernelF64(kc, sliverA, sliverB, tile, crs, ccs, rows, cols, overwrite);
+            } else {
+              kernelF32(kc, sliverA, sliverB, tile, crs, ccs, rows, cols, overwrite);
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+function fillZero<T>(m: i32, n: i32, c: usize, crs: i32, ccs: i32): void {
+  for (let i = 0; i < m; i++) {
+    let at = c + bytes<T>(i * crs);
+    for (let j = 0; j < n; j++) {
+      store<T>(at, 0);
+      at += bytes<T>(ccs);
+    }
+  }
+}
+
+/**
+ * Packs the mc×kc block of A at `a` into MR-high slivers, each stored column by column (MR
+ * values per column), the last sliver padded with zero rows.
+ */
+function packA<T>(a: usize, ars: i32, acs: i32, mc: i32, kc: i32, out: usize): void {
+  const es = sizeof<T>();
+  const down = bytes<T>(ars);
+  const across = bytes<T>(acs);
+  for (let ir = 0; ir < mc; ir += MR) {
+    const rows = min(MR, mc - ir);
+    let column = a + bytes<T>(ir * ars);
+    if (rows == MR) {
+      for (let p = 0; p < kc; p++) {
+        store<T>(out, load<T>(column));
+        store<T>(out, load<T>(column + down), es);
+        store<T>(out, load<T>(column + 2 * down), 2 * es);
+        store<T>(out, load<T>(column + 3 * down), 3 * es);
+        if (MR > 4) store<T>(out, load<T>(column + 4 * down), 4 * es);
+        if (MR > 5) store<T>(out, load<T>(column + 5 * down), 5 * es);
+        out += MR * es;
+        column += across;
+      }
+    } else {
+      for (let p = 0; p < kc; p++) {
+        let from = column;
+        for (let i = 0; i < MR; i++) {
+          store<T>(out, i < rows ? load<T>(from) : <T> 0);
+          from += down;
+          out += es;
+        }
+        column += across;
+      }
+    }
+  }
+}
+
+/**
+ * Packs the kc×nc panel of B at `b` into NR-wide slivers, each stored row by row (NR values per
+ * row), the last sliver padded with zero columns.
+ */
+function packB<T>(b: usize, brs: i32, bcs: i32, kc: i32, nc: i32, out: usize): void {
+  const es = sizeof<T>();
+  const nr = sizeof<T>() == 8 ? NR_F64 : NR_F32;
+  const down = bytes<T>(brs);
+  const across = bytes<T>(bcs);
+  for (let jr = 0; jr < nc; jr += nr) {
+    const cols = min(nr, nc - jr);
+    let row = b + bytes<T>(jr * bcs);
+    if (cols == nr && bcs == 1) {
+      // NR contiguous values per row: two v128 for both element types.
+      for (let p = 0; p < kc; p++) {
+        v128.store(out, v128.load(row));
+        v128.store(out, v128.load(row, 16), 16);
+        out += 32;
+        row += down;
+      }
+    } else {
+      for (let p = 0; p < kc; p++) {
+        let from = row;
+        for (let j = 0; j < nr; j++) {
+          store<T>(out, j < cols ? load<T>(from) : <T> 0);
+          from += across;
+          out += es;
+        }
+        row += down;
+      }
+    }
+  }
+}
+
+function maddF32(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  return f32x4.add(c, f32x4.mul(a, b));
+}
+
+function maddF64(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f64x2.relaxed_madd(a, b, c);
+  return f64x2.add(c, f64x2.mul(a, b));
+}
+
+/**
+ * Multiplies a packed MR×kc sliver of A by a packed kc×8 sliver of B and writes the top-left
+ * rows×cols corner of the product to C at `c` (C = product when `overwrite`, else C += product).
+ */
+function kernelF32(
+  kc: i32,
+  pa: usize,
+  pb: usize,
+  c: usize,
+  crs: i32,
+  ccs: i32,
+  rows: i32,
+  cols: i32,
+  overwrite: bool,
+): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  let c40 = f32x4.splat(0), c41 = f32x4.splat(0);
+  let c50 = f32x4.splat(0), c51 = f32x4.splat(0);
+  for (let p = 0; p < kc; p++) {
+    const b0 = v128.load(pb);
+    const b1 = v128.load(pb, 16);
+    let x = v128.load32_splat(pa);
+    c00 = maddF32(x, b0, c00);
+    c01 = maddF32(x, b1, c01);
+    x = v128.load32_splat(pa, 4);
+    c10 = maddF32(x, b0, c10);
+    c11 = maddF32(x, b1, c11);
+    x = v128.load32_splat(pa, 8);
+    c20 = maddF32(x, b0, c20);
+    c21 = maddF32(x, b1, c21);
+    x = v128.load32_splat(pa, 12);
+    c30 = maddF32(x, b0, c30);
+    c31 = maddF32(x, b1, c31);
+    if (MR > 4) {
+      x = v128.load32_splat(pa, 16);
+      c40 = maddF32(x, b0, c40);
+      c41 = maddF32(x, b1, c41);
+    }
+    if (MR > 5) {
+      x = v128.load32_splat(pa, 20);
+      c50 = maddF32(x, b0, c50);
+      c51 = maddF32(x, b1, c51);
+    }
+    pa += MR * 4;
+    pb += 32;
+  }
+  if (rows == MR && cols == NR_F32 && ccs == 1) {
+    const step = bytes<f32>(crs);
+    storeRowF32(c, c00, c01, overwrite);
+    storeRowF32(c + step, c10, c11, overwrite);
+    storeRowF32(c + 2 * step, c20, c21, overwrite);
+    storeRowF32(c + 3 * step, c30, c31, overwrite);
+    if (MR > 4) storeRowF32(c + 4 * step, c40, c41, overwrite);
+    if (MR > 5) storeRowF32(c + 5 * step, c50, c51, overwrite);
+    return;
+  }
+  v128.store(TILE, c00);
+  v128.store(TILE, c01, 16);
+  v128.store(TILE, c10, 32);
+  v128.store(TILE, c11, 48);
+  v128.store(TILE, c20, 64);
+  v128.store(TILE, c21, 80);
+  v128.store(TILE, c30, 96);
+  v128.store(TILE, c31, 112);
+  if (MR > 4) {
+    v128.store(TILE, c40, 128);
+    v128.store(TILE, c41, 144);
+  }
+  if (MR > 5) {
+    v128.store(TILE, c50, 160);
+    v128.store(TILE, c51, 176);
+  }
+  storeTile<f32>(c, crs, ccs, rows, cols, NR_F32, overwrite);
+}
+
+function storeRowF32(at: usize, v0: v128, v1: v128, overwrite: bool): void {
+  if (overwrite) {
+    v128.store(at, v0);
+    v128.store(at, v1, 16);
+  } else {
+    v128.store(at, f32x4.add(v128.load(at), v0));
+    v128.store(at, f32x4.add(v128.load(at, 16), v1), 16);
+  }
+}
+
+/**
+ * Multiplies a packed MR×kc sliver of A by a packed kc×4 sliver of B and writes the top-left
+ * rows×cols corner of the product to C at `c` (C = product when `overwrite`, else C += product).
+ */
+function kernelF64(
+  kc: i32,
+  pa: usize,
+  pb: usize,
+  c: usize,
+  crs: i32,
+  ccs: i32,
+  rows: i32,
+  cols: i32,
+  overwrite: bool,
+): void {
+  let c00 = f64x2.splat(0), c01 = f64x2.splat(0);
+  let c10 = f64x2.splat(0), c11 = f64x2.splat(0);
+  let c20 = f64x2.splat(0), c21 = f64x2.splat(0);
+  let c30 = f64x2.splat(0), c31 = f64x2.splat(0);
+  let c40 = f64x2.splat(0), c41 = f64x2.splat(0);
+  let c50 = f64x2.splat(0), c51 = f64x2.splat(0);
+  for (let p = 0; p < kc; p++) {
+    const b0 = v128.load(pb);
+    const b1 = v128.load(pb, 16);
+    let x = v128.load64_splat(pa);
+    c00 = maddF64(x, b0, c00);
+    c01 = maddF64(x, b1, c01);
+    x = v128.load64_splat(pa, 8);
+    c10 = maddF64(x, b0, c10);
+    c11 = maddF64(x, b1, c11);
+    x = v128.load64_splat(pa, 16);
+    c20 = maddF64(x, b0, c20);
+    c21 = maddF64(x, b1, c21);
+    x = v128.load64_splat(pa, 24);
+    c30 = maddF64(x, b0, c30);
+    c31 = maddF64(x, b1, c31);
+    if (MR > 4) {
+      x = v128.load64_splat(pa, 32);
+      c40 = maddF64(x, b0, c40);
+      c41 = maddF64(x, b1, c41);
+    }
+    if (MR > 5) {
+      x = v128.load64_splat(pa, 40);
+      c50 = maddF64(x, b0, c50);
+      c51 = maddF64(x, b1, c51);
+    }
+    pa += MR * 8;
+    pb += 32;
+  }
+  if (rows == MR && cols == NR_F64 && ccs == 1) {
+    const step = bytes<f64>(crs);
+    storeRowF64(c, c00, c01, overwrite);
+    storeRowF64(c + step, c10, c11, overwrite);
+    storeRowF64(c + 2 * step, c20, c21, overwrite);
+    storeRowF64(c + 3 * step, c30, c31, overwrite);
+    if (MR > 4) storeRowF64(c + 4 * step, c40, c41, overwrite);
+    if (MR > 5) storeRowF64(c + 5 * step, c50, c51, overwrite);
+    return;
+  }
+  v128.store(TILE, c00);
+  v128.store(TILE, c01, 16);
+  v128.store(TILE, c10, 32);
+  v128.store(TILE, c11, 48);
+  v128.store(TILE, c20, 64);
+  v128.store(TILE, c21, 80);
+  v128.store(TILE, c30, 96);
+  v128.store(TILE, c31, 112);
+  if (MR > 4) {
+    v128.store(TILE, c40, 128);
+    v128.store(TILE, c41, 144);
+  }
+  if (MR > 5) {
+    v128.store(TILE, c50, 160);
+    v128.store(TILE, c51, 176);
+  }
+  storeTile<f64>(c, crs, ccs, rows, cols, NR_F64, overwrite);
+}
+
+function storeRowF64(at: usize, v0: v128, v1: v128, overwrite: bool): void {
+  if (overwrite) {
+    v128.store(at, v0);
+    v128.store(at, v1, 16);
+  } else {
+    v128.store(at, f64x2.add(v128.load(at), v0));
+    v128.store(at, f64x2.add(v128.load(at, 16), v1), 16);
+  }
+}
+
+/** Writes (or adds) the top-left rows×cols corner of the tile in TILE (nr values a row) to C. */
+function storeTile<T>(
+  c: usize,
+  crs: i32,
+  ccs: i32,
+  rows: i32,
+  cols: i32,
+  nr: i32,
+  overwrite: bool,
+): void {
+  for (let i = 0; i < rows; i++) {
+    let at = c + bytes<T>(i * crs);
+    let from = TILE + bytes<T>(i * nr);
+    for (let j = 0; j < cols; j++) {
+      const value = load<T>(from);
+      store<T>(at, overwrite ? value : load<T>(at) + value);
+      at += bytes<T>(ccs);
+      from += sizeof<T>();
+    }
+  }
+}
