@@ -31,6 +31,8 @@
  * Growing the memory detaches every typed array over it: after {@linkcode wasmScratchReserve}
  * or {@linkcode gemmInMemory} (which takes its packing workspace from the top of the stack),
  * fetch views again with {@linkcode wasmMemoryView}; offsets stay valid until released.
+ * Reserve and release within one synchronous stretch of code: regions held across an `await`
+ * could be released under another caller's feet (gemm() uses the same stack).
  *
  * @module
  */

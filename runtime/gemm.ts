@@ -150,9 +150,9 @@ function block(x: StridedMatrix, row: number, col: number): StridedMatrix {
 }
 
 /**
- * Block sizes over M, N and K such that one block of A, B and C fits in SCRATCH_ELEMENTS: the
- * whole product when it fits, else halves of the largest dimension. K blocks are multiples of
- * the kernels' block depth, so that splitting K changes no bits.
+ * Block sizes over M, N and K such that one block of A, B and C fits in SCRATCH_ELEMENTS, found
+ * by halving the largest of them, K first on ties (C then stays in WASM memory across K blocks).
+ * K blocks stay multiples of the kernels' block depth, so that splitting K changes no bits.
  */
 function blockSizes(m: number, n: number, k: number): [number, number, number] {
   const depth = wasmGemmBlockDepth();

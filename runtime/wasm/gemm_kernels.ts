@@ -220,29 +220,98 @@ function packA<T>(a: usize, ars: i32, acs: i32, mc: i32, kc: i32, out: usize): v
   for (let ir = 0; ir < mc; ir += MR) {
     const rows = min(MR, mc - ir);
     let column = a + bytes<T>(ir * ars);
-    if (rows == MR) {
-      for (let p = 0; p < kc; p++) {
-        store<T>(out, load<T>(column));
-        store<T>(out, load<T>(column + down), es);
-        store<T>(out, load<T>(column + 2 * down), 2 * es);
-        store<T>(out, load<T>(column + 3 * down), 3 * es);
-        if (MR > 4) store<T>(out, load<T>(column + 4 * down), 4 * es);
-        if (MR > 5) store<T>(out, load<T>(column + 5 * down), 5 * es);
+    let p = 0;
+    if (rows == MR && acs == 1) {
+      p = kc - kc % (16 / <i32> es);
+      packRowsA<T>(column, down, p, out);
+      column += bytes<T>(p);
+      out += bytes<T>(p * MR);
+    } else if (rows == MR && ars == 1) {
+      for (; p < kc; p++) {
+        copyColumnA<T>(column, out);
         out += MR * es;
         column += across;
       }
-    } else {
-      for (let p = 0; p < kc; p++) {
-        let from = column;
-        for (let i = 0; i < MR; i++) {
-          store<T>(out, i < rows ? load<T>(from) : <T> 0);
-          from += down;
-          out += es;
-        }
-        column += across;
+    }
+    for (; p < kc; p++) {
+      let from = column;
+      for (let i = 0; i < MR; i++) {
+        store<T>(out, i < rows ? load<T>(from) : <T> 0);
+        from += down;
+        out += es;
       }
+      column += across;
     }
   }
+}
+
+/**
+ * Packs `kc` columns (a multiple of the lanes of a v128) of MR rows of A that are each
+ * contiguous, `down` bytes apart: loads a v128 from every row and transposes them.
+ */
+function packRowsA<T>(a: usize, down: usize, kc: i32, out: usize): void {
+  const step = MR * sizeof<T>();
+  for (let p = 0; p < kc; p += 16 / <i32> sizeof<T>()) {
+    const r0 = v128.load(a);
+    const r1 = v128.load(a + down);
+    const r2 = v128.load(a + 2 * down);
+    const r3 = v128.load(a + 3 * down);
+    if (sizeof<T>() == 4) {
+      // Four columns: a 4×4 transpose of rows 0-3, then rows 4 and 5.
+      const t0 = i32x4.shuffle(r0, r1, 0, 4, 1, 5);
+      const t1 = i32x4.shuffle(r2, r3, 0, 4, 1, 5);
+      const t2 = i32x4.shuffle(r0, r1, 2, 6, 3, 7);
+      const t3 = i32x4.shuffle(r2, r3, 2, 6, 3, 7);
+      v128.store(out, i64x2.shuffle(t0, t1, 0, 2));
+      v128.store(out, i64x2.shuffle(t0, t1, 1, 3), step);
+      v128.store(out, i64x2.shuffle(t2, t3, 0, 2), 2 * step);
+      v128.store(out, i64x2.shuffle(t2, t3, 1, 3), 3 * step);
+      if (MR == 6) {
+        const r4 = v128.load(a + 4 * down);
+        const r5 = v128.load(a + 5 * down);
+        const u0 = i32x4.shuffle(r4, r5, 0, 4, 1, 5);
+        const u1 = i32x4.shuffle(r4, r5, 2, 6, 3, 7);
+        v128.store64_lane(out, u0, 0, 16);
+        v128.store64_lane(out, u0, 1, step + 16);
+        v128.store64_lane(out, u1, 0, 2 * step + 16);
+        v128.store64_lane(out, u1, 1, 3 * step + 16);
+      } else if (MR == 5) {
+        const r4 = v128.load(a + 4 * down);
+        v128.store32_lane(out, r4, 0, 16);
+        v128.store32_lane(out, r4, 1, step + 16);
+        v128.store32_lane(out, r4, 2, 2 * step + 16);
+        v128.store32_lane(out, r4, 3, 3 * step + 16);
+      }
+    } else {
+      // Two columns: 2×2 transposes of row pairs.
+      v128.store(out, i64x2.shuffle(r0, r1, 0, 2));
+      v128.store(out, i64x2.shuffle(r2, r3, 0, 2), 16);
+      v128.store(out, i64x2.shuffle(r0, r1, 1, 3), step);
+      v128.store(out, i64x2.shuffle(r2, r3, 1, 3), step + 16);
+      if (MR == 6) {
+        const r4 = v128.load(a + 4 * down);
+        const r5 = v128.load(a + 5 * down);
+        v128.store(out, i64x2.shuffle(r4, r5, 0, 2), 32);
+        v128.store(out, i64x2.shuffle(r4, r5, 1, 3), step + 32);
+      } else if (MR == 5) {
+        const r4 = v128.load(a + 4 * down);
+        v128.store64_lane(out, r4, 0, 32);
+        v128.store64_lane(out, r4, 1, step + 32);
+      }
+    }
+    a += 16;
+    out += 16 / sizeof<T>() * step;
+  }
+}
+
+/** Copies one column of MR contiguous values of A (MR·size bytes: 20 to 48). */
+function copyColumnA<T>(from: usize, to: usize): void {
+  const size = MR * sizeof<T>();
+  v128.store(to, v128.load(from));
+  if (size >= 32) v128.store(to, v128.load(from, 16), 16);
+  if (size % 16 == 8) store<u64>(to + size - 8, load<u64>(from + size - 8));
+  if (size % 16 == 4) store<u32>(to + size - 4, load<u32>(from + size - 4));
+  if (size == 48) v128.store(to, v128.load(from, 32), 32);
 }
 
 /**
@@ -257,25 +326,75 @@ function packB<T>(b: usize, brs: i32, bcs: i32, kc: i32, nc: i32, out: usize): v
   for (let jr = 0; jr < nc; jr += nr) {
     const cols = min(nr, nc - jr);
     let row = b + bytes<T>(jr * bcs);
+    let p = 0;
     if (cols == nr && bcs == 1) {
       // NR contiguous values per row: two v128 for both element types.
-      for (let p = 0; p < kc; p++) {
+      for (; p < kc; p++) {
         v128.store(out, v128.load(row));
         v128.store(out, v128.load(row, 16), 16);
         out += 32;
         row += down;
       }
-    } else {
-      for (let p = 0; p < kc; p++) {
-        let from = row;
-        for (let j = 0; j < nr; j++) {
-          store<T>(out, j < cols ? load<T>(from) : <T> 0);
-          from += across;
-          out += es;
-        }
-        row += down;
-      }
+    } else if (cols == nr && brs == 1) {
+      p = kc - kc % (16 / <i32> es);
+      packColumnsB<T>(row, across, p, out);
+      row += bytes<T>(p);
+      out += bytes<T>(p * nr);
     }
+    for (; p < kc; p++) {
+      let from = row;
+      for (let j = 0; j < nr; j++) {
+        store<T>(out, j < cols ? load<T>(from) : <T> 0);
+        from += across;
+        out += es;
+      }
+      row += down;
+    }
+  }
+}
+
+/**
+ * Packs `kc` rows (a multiple of the lanes of a v128) of NR columns of B that are each
+ * contiguous, `across` bytes apart: loads a v128 from every column and transposes them.
+ */
+function packColumnsB<T>(b: usize, across: usize, kc: i32, out: usize): void {
+  for (let p = 0; p < kc; p += 16 / <i32> sizeof<T>()) {
+    const c0 = v128.load(b);
+    const c1 = v128.load(b + across);
+    const c2 = v128.load(b + 2 * across);
+    const c3 = v128.load(b + 3 * across);
+    if (sizeof<T>() == 4) {
+      // Four rows of eight columns: two 4×4 transposes.
+      const c4 = v128.load(b + 4 * across);
+      const c5 = v128.load(b + 5 * across);
+      const c6 = v128.load(b + 6 * across);
+      const c7 = v128.load(b + 7 * across);
+      let t0 = i32x4.shuffle(c0, c1, 0, 4, 1, 5);
+      let t1 = i32x4.shuffle(c2, c3, 0, 4, 1, 5);
+      let t2 = i32x4.shuffle(c0, c1, 2, 6, 3, 7);
+      let t3 = i32x4.shuffle(c2, c3, 2, 6, 3, 7);
+      v128.store(out, i64x2.shuffle(t0, t1, 0, 2));
+      v128.store(out, i64x2.shuffle(t0, t1, 1, 3), 32);
+      v128.store(out, i64x2.shuffle(t2, t3, 0, 2), 64);
+      v128.store(out, i64x2.shuffle(t2, t3, 1, 3), 96);
+      t0 = i32x4.shuffle(c4, c5, 0, 4, 1, 5);
+      t1 = i32x4.shuffle(c6, c7, 0, 4, 1, 5);
+      t2 = i32x4.shuffle(c4, c5, 2, 6, 3, 7);
+      t3 = i32x4.shuffle(c6, c7, 2, 6, 3, 7);
+      v128.store(out, i64x2.shuffle(t0, t1, 0, 2), 16);
+      v128.store(out, i64x2.shuffle(t0, t1, 1, 3), 48);
+      v128.store(out, i64x2.shuffle(t2, t3, 0, 2), 80);
+      v128.store(out, i64x2.shuffle(t2, t3, 1, 3), 112);
+      out += 128;
+    } else {
+      // Two rows of four columns: 2×2 transposes of column pairs.
+      v128.store(out, i64x2.shuffle(c0, c1, 0, 2));
+      v128.store(out, i64x2.shuffle(c2, c3, 0, 2), 16);
+      v128.store(out, i64x2.shuffle(c0, c1, 1, 3), 32);
+      v128.store(out, i64x2.shuffle(c2, c3, 1, 3), 48);
+      out += 64;
+    }
+    b += 16;
   }
 }
 

@@ -60,6 +60,8 @@ const CASES: Case[] = [
   { m: 70, n: 45, k: 300, layouts: ["sparse", "sparse", "sparse"] }, // gathered operands and C
   { m: 6, n: 8, k: 5 }, // exactly one float32 micro-tile of the relaxed build
   { m: 5, n: 4, k: 257 }, // exactly one float64 micro-tile of the baseline build, two K blocks
+  { m: 30, n: 24, k: 259, layouts: ["rowMajor", "colMajor", "padded"] }, // transposed packing
+  { m: 31, n: 26, k: 262, layouts: ["colMajor", "rowMajor", "rowMajor"] }, // column copies, edges
   { m: 241, n: 2049, k: 17 }, // one past the float32 M and N blocks
   { m: 121, n: 1025, k: 3, layouts: ["colMajor", "rowMajor", "mirrored"] }, // the float64 ones
 ];
