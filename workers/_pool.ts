@@ -1,6 +1,10 @@
 import { type Remote, wrap } from "comlink";
+import { SharedBufferStash } from "./_shared_array.ts";
 import { dispatchObserver, takeFault } from "./_test_hooks.ts";
 import type { ShardRequest, WorkerApi } from "./_protocol.ts";
+
+/** Most bytes of operand copies the pool keeps for reuse. */
+const STASH_BYTES = 256 * 2 ** 20;
 
 /** Default time an idle pool waits before terminating its workers, in milliseconds. */
 export const DEFAULT_IDLE_TIMEOUT = 250;
@@ -41,6 +45,9 @@ class Pool {
   count: number = navigator.hardwareConcurrency;
   /** Idle milliseconds before the workers are terminated. */
   idleTimeout: number = DEFAULT_IDLE_TIMEOUT;
+  /** Memory of einsum's operand copies, kept for reuse until the pool shuts down (calls
+   * still running then give theirs back to the old stash, which is dropped). */
+  stash: SharedBufferStash = new SharedBufferStash(STASH_BYTES);
   /** The module every worker loads (tests point it elsewhere to make starts fail). */
   workerUrl: URL = new URL("./_worker.ts", import.meta.url);
   #slots: Slot[] = [];
@@ -80,10 +87,12 @@ class Pool {
     this.#dispatch();
   }
 
-  /** Terminates every worker and rejects every queued and running shard. */
+  /** Terminates every worker, rejects every queued and running shard and drops the
+   * kept memory. */
   shutdown(): void {
     clearTimeout(this.#idleTimer);
     this.#idleTimer = undefined;
+    this.stash = new SharedBufferStash(STASH_BYTES);
     const jobs = [...this.#slots.flatMap((slot) => slot.job ?? []), ...this.#queue];
     for (const slot of [...this.#slots]) {
       slot.job = null;
@@ -104,6 +113,9 @@ class Pool {
       const job = this.#queue[0];
       if (job.call.failed) {
         this.#queue.shift();
+        job.reject(
+          new Error(`Cannot finish einsum: ${job.label} was skipped: another shard failed`),
+        );
         continue;
       }
       const slot = this.#slots.find((slot) => slot.ready && slot.job === null);

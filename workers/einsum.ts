@@ -10,17 +10,17 @@ import {
   planShards,
   type ShardPlan,
 } from "@einconv/runtime";
-import { sharedArray } from "./_shared_array.ts";
+import { copyToShared, sharedArray } from "./_shared_array.ts";
 import { pool } from "./_pool.ts";
 import type { TensorView } from "./_protocol.ts";
-import { toShared } from "./to_shared.ts";
 
 /**
  * Evaluates an einsum and resolves to a new C-contiguous ndarray, bit for bit the one
  * `einsumSync` returns. Contractions large enough to pay for it (see `planShards`)
  * are split along one output index over the worker pool (see
  * {@linkcode configureWorkers}): operands are placed once in `SharedArrayBuffer`s
- * (unless they already are, see {@linkcode toShared}), every worker computes its slice
+ * (unless they already are, see {@linkcode toShared}; the pool reuses the memory of
+ * these copies in later calls), every worker computes its slice
  * with the synchronous executor and writes it into one shared result. Smaller ones run
  * on the calling thread. Calls are queued first come, first served.
  *
@@ -53,7 +53,18 @@ export async function einsum(equation: string, ...operands: NdArray[]): Promise<
   const dtype = operands.every((x) => dtypeOf(x) === "float32") ? "float32" : "float64";
   const size = plan.outputShape.reduce((a, b) => a * b, 1);
   const out = ndarray(sharedArray(dtype, size), [...plan.outputShape]);
-  await Promise.all(shardJobs(plan, operands.map(toShared), shards, out));
+  const stash = pool.stash;
+  const staged = new Map<NdArray, NdArray>();
+  const shared = operands.map((x) => {
+    if (x.data.buffer instanceof SharedArrayBuffer) return x;
+    if (!staged.has(x)) staged.set(x, copyToShared(x, (bytes) => stash.take(bytes)));
+    return staged.get(x)!;
+  });
+  const jobs = shardJobs(plan, shared, shards, out);
+  Promise.allSettled(jobs).then(() => {
+    for (const copy of staged.values()) stash.give(copy.data.buffer as SharedArrayBuffer);
+  });
+  await Promise.all(jobs);
   return out;
 }
 

@@ -1,7 +1,5 @@
-// @ts-types="@types/ndarray"
-import ndarray from "ndarray";
-import { checkTensor, dtypeOf, type NdArray } from "@einconv/runtime";
-import { sharedArray } from "./_shared_array.ts";
+import { checkTensor, type NdArray } from "@einconv/runtime";
+import { copyToShared } from "./_shared_array.ts";
 
 /**
  * Returns a tensor whose storage is a `SharedArrayBuffer`, which workers read without a
@@ -30,17 +28,5 @@ import { sharedArray } from "./_shared_array.ts";
  */
 export function toShared(x: NdArray): NdArray {
   checkTensor(x, "x");
-  if (x.data.buffer instanceof SharedArrayBuffer) return x;
-  let first = x.offset;
-  let last = x.offset;
-  x.shape.forEach((n, d) => {
-    const reach = (n - 1) * x.stride[d];
-    if (reach < 0) first += reach;
-    else last += reach;
-  });
-  const empty = x.shape.includes(0);
-  const length = empty ? 0 : last - first + 1;
-  const data = sharedArray(dtypeOf(x), length);
-  if (!empty) data.set(x.data.subarray(first, last + 1));
-  return ndarray(data, [...x.shape], [...x.stride], empty ? 0 : x.offset - first);
+  return x.data.buffer instanceof SharedArrayBuffer ? x : copyToShared(x);
 }
