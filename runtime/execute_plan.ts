@@ -137,9 +137,16 @@ export function executePlan(
 /** Copies a view into a destination ndarray of the same shape, element by element. */
 function copyInto(source: View, out: NdArray, dtype: DType): void {
   const flat = isContiguous(source) ? source.data : sumTo(source, source.names, dtype).data;
-  forEachOffset(out.shape, out.stride, out.offset, (at, n) => {
-    out.data[at] = flat[n];
-  });
+  forEachOffsetPair(
+    out.shape,
+    out.stride,
+    out.offset,
+    contiguousStridesOf(out.shape),
+    0,
+    (at, n) => {
+      out.data[at] = flat[n];
+    },
+  );
 }
 
 /** The operand as a view with one dimension per distinct index: repeated indices
@@ -200,25 +207,32 @@ function sumTo(view: View, keep: readonly string[], dtype: DType): View {
     const outerSum = sumShape.slice(0, -1);
     const outerStrides = sumStrides.slice(0, -1);
     const outerCount = sumCount / innerSize;
-    forEachOffset(keptShape, keptStrides, view.offset, (base, at) => {
-      let total = 0;
-      if (outerSum.length === 0) {
-        for (let i = 0, p = base; i < innerSize; i++, p += innerStride) total += src[p];
-      } else {
-        const index = new Array<number>(outerSum.length).fill(0);
-        let start = base;
-        for (let n = 0; n < outerCount; n++) {
-          for (let i = 0, p = start; i < innerSize; i++, p += innerStride) total += src[p];
-          for (let d = outerSum.length - 1; d >= 0; d--) {
-            start += outerStrides[d];
-            if (++index[d] < outerSum[d]) break;
-            start -= outerStrides[d] * outerSum[d];
-            index[d] = 0;
+    forEachOffsetPair(
+      keptShape,
+      keptStrides,
+      view.offset,
+      contiguousStridesOf(keptShape),
+      0,
+      (base, at) => {
+        let total = 0;
+        if (outerSum.length === 0) {
+          for (let i = 0, p = base; i < innerSize; i++, p += innerStride) total += src[p];
+        } else {
+          const index = new Array<number>(outerSum.length).fill(0);
+          let start = base;
+          for (let n = 0; n < outerCount; n++) {
+            for (let i = 0, p = start; i < innerSize; i++, p += innerStride) total += src[p];
+            for (let d = outerSum.length - 1; d >= 0; d--) {
+              start += outerStrides[d];
+              if (++index[d] < outerSum[d]) break;
+              start -= outerStrides[d] * outerSum[d];
+              index[d] = 0;
+            }
           }
         }
-      }
-      out[at] = total;
-    });
+        out[at] = total;
+      },
+    );
   }
   return {
     data: out,
@@ -228,27 +242,6 @@ function sumTo(view: View, keep: readonly string[], dtype: DType): View {
     strides: contiguousStridesOf(shape),
     owned: true,
   };
-}
-
-/** Calls `visit(offset, counter)` for every multi-index of `shape` in row-major order. */
-function forEachOffset(
-  shape: readonly number[],
-  strides: readonly number[],
-  offset: number,
-  visit: (offset: number, counter: number) => void,
-): void {
-  const count = shapeSize(shape);
-  const index = new Array<number>(shape.length).fill(0);
-  let at = offset;
-  for (let n = 0; n < count; n++) {
-    visit(at, n);
-    for (let d = shape.length - 1; d >= 0; d--) {
-      at += strides[d];
-      if (++index[d] < shape[d]) break;
-      at -= strides[d] * shape[d];
-      index[d] = 0;
-    }
-  }
 }
 
 function contiguousStridesOf(shape: readonly number[]): number[] {
