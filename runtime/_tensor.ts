@@ -67,3 +67,30 @@ export function checkShapeList(shapes: readonly (readonly number[])[]): void {
     }
   });
 }
+
+/** Calls `visit(offsetA, offsetB, counter)` for every multi-index of `shape`, in
+ * row-major order, with two sets of strides and offsets walked side by side. */
+export function forEachOffsetPair(
+  shape: readonly number[],
+  stridesA: readonly number[],
+  offsetA: number,
+  stridesB: readonly number[],
+  offsetB: number,
+  visit: (a: number, b: number, counter: number) => void,
+): void {
+  const count = shapeSize(shape);
+  const index = new Array<number>(shape.length).fill(0);
+  let a = offsetA;
+  let b = offsetB;
+  for (let n = 0; n < count; n++) {
+    visit(a, b, n);
+    for (let d = shape.length - 1; d >= 0; d--) {
+      a += stridesA[d];
+      b += stridesB[d];
+      if (++index[d] < shape[d]) break;
+      a -= stridesA[d] * shape[d];
+      b -= stridesB[d] * shape[d];
+      index[d] = 0;
+    }
+  }
+}

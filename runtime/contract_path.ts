@@ -12,6 +12,7 @@ import {
   type StepCost,
 } from "./_paths.ts";
 import { patternAwareStepCost } from "./_pattern_cost.ts";
+import { findImplicitGemm, type ImplicitGemm } from "./_conv_motif.ts";
 import { indexPatternInfo, type PatternHyperparameters } from "./index_pattern_registry.ts";
 import type { NdArray } from "./tensor.ts";
 import { checkShapeList } from "./_tensor.ts";
@@ -20,6 +21,7 @@ import { LruCache } from "./lru_cache.ts";
 import { planShards, type ShardPlan } from "./plan_shards.ts";
 
 export type { Path, PathStrategy } from "./_paths.ts";
+export type { ImplicitGemm } from "./_conv_motif.ts";
 
 /** Options of {@linkcode contractPath}. */
 export interface ContractPathOptions {
@@ -87,6 +89,9 @@ export class ContractionPlan {
   readonly strategy: PathStrategy;
   /** The index-pattern hyperparameters of every operand the plan treats as one. */
   readonly patterns: readonly (PatternHyperparameters | undefined)[];
+  /** Set when the whole contraction is a convolution run as one implicit GEMM (its
+   * `path` is then the equivalent im2col order). */
+  readonly implicitGemm: ImplicitGemm | null;
   /** With the `workers` option: how the worker pool splits the contraction, or `null`
    * if it runs on the calling thread; otherwise `undefined`. */
   readonly shards?: ShardPlan | null;
@@ -106,6 +111,7 @@ export class ContractionPlan {
     this.naiveLargestIntermediate = fields.naiveLargestIntermediate;
     this.strategy = fields.strategy;
     this.patterns = fields.patterns;
+    this.implicitGemm = fields.implicitGemm;
     this.shards = fields.shards;
   }
 
@@ -301,9 +307,14 @@ function buildPlan(
   const stepCost = patterns.some((p) => p !== undefined)
     ? patternAwareStepCost(sizes, patterns, inputs)
     : denseStepCost(sizes);
-  let path = pathFinders[strategy](inputs, output, sizes, memoryLimit, stepCost);
-  let steps = pathSteps(parsed, sizes, path, stepCost, patterns);
-  if (strategy !== "naive" && strategy !== "optimal") {
+  const implicitGemm = strategy === "naive" ? null : findImplicitGemm(parsed, patterns);
+  let path = implicitGemm === null
+    ? pathFinders[strategy](inputs, output, sizes, memoryLimit, stepCost)
+    : im2colPath(implicitGemm);
+  let steps = implicitGemm === null
+    ? pathSteps(parsed, sizes, path, stepCost, patterns)
+    : implicitGemmSteps(parsed, sizes, implicitGemm);
+  if (implicitGemm === null && strategy !== "naive" && strategy !== "optimal") {
     const naive = naivePath(inputs, output, sizes);
     const naiveSteps = pathSteps(parsed, sizes, naive, stepCost, patterns);
     if (totalFlops(naiveSteps) < totalFlops(steps)) {
@@ -331,7 +342,55 @@ function buildPlan(
     naiveLargestIntermediate: outputSize,
     strategy,
     patterns,
+    implicitGemm,
   });
+}
+
+/** The pairwise order equivalent to an implicit GEMM: the data with every pattern (the
+ * unfolded input), then the weight. */
+function im2colPath(motif: ImplicitGemm): Path {
+  const current = [...Array(motif.patterns.length + 2).keys()];
+  const path: Path = [];
+  let held = motif.data;
+  for (const operand of [...motif.patterns, motif.weight]) {
+    const [i, j] = [current.indexOf(held), current.indexOf(operand)].sort((a, b) => a - b);
+    path.push([i, j]);
+    current.splice(j, 1);
+    current.splice(i, 1);
+    held = -path.length; // an intermediate: no operand position is negative
+    current.push(held);
+  }
+  return path;
+}
+
+/** The one fused step of an implicit GEMM (plus the permutation to the output order). */
+function implicitGemmSteps(
+  parsed: ParsedEquation,
+  sizes: Map<string, number>,
+  motif: ImplicitGemm,
+): ContractionStep[] {
+  const letters = letterNames(parsed);
+  const result = [...motif.batch, ...motif.rows, ...motif.channels, ...motif.taps.map((t) => t[1])];
+  const depth = [...motif.contracted, ...motif.taps.map((t) => t[0])];
+  const steps: ContractionStep[] = [{
+    operands: parsed.inputs.map((_, at) => at),
+    inputs: parsed.inputs,
+    result,
+    equation: stepEquation(parsed.inputs, result, letters),
+    flops: 2 * sizeOf(result, sizes) * sizeOf(depth, sizes),
+    kind: "implicit GEMM",
+  }];
+  if (result.join("\u0000") !== parsed.output.join("\u0000")) {
+    steps.push({
+      operands: [0],
+      inputs: [result],
+      result: [...parsed.output],
+      equation: stepEquation([result], parsed.output, letters),
+      flops: 0,
+      kind: "permute",
+    });
+  }
+  return steps;
 }
 
 /** The result layout of a pattern step: the pattern's kept indices, then the other

@@ -1,9 +1,10 @@
 // @ts-types="@types/ndarray"
 import ndarray from "ndarray";
-import type { ContractionPlan } from "./contract_path.ts";
+import type { ContractionPlan, ImplicitGemm } from "./contract_path.ts";
+import { implicitGemm, type RoleView, type TapRule } from "./_implicit_gemm.ts";
 import { gemm } from "./gemm.ts";
 import { contiguous, type DType, dtypeOf, type NdArray } from "./tensor.ts";
-import { allocate, copyStrided, shapeSize } from "./_tensor.ts";
+import { allocate, copyStrided, forEachOffsetPair, shapeSize } from "./_tensor.ts";
 import type { PatternHyperparameters } from "./index_pattern_registry.ts";
 
 type Data = Float32Array | Float64Array;
@@ -106,7 +107,11 @@ export function executePlan(
       if (view.origin !== undefined) view.origin[d] = shard.start;
     }
   }
-  for (const step of plan.steps) {
+  if (plan.implicitGemm !== null) {
+    const fused = runImplicitGemm(plan.implicitGemm, views, dtype);
+    views.splice(0, views.length, fused);
+  }
+  for (const step of plan.implicitGemm === null ? plan.steps : []) {
     if (step.operands.length !== 2) break;
     const [i, j] = step.operands;
     const a = views[i];
@@ -359,6 +364,68 @@ function directProduct(
   }
 }
 
+/** Runs a convolution-shaped plan as one implicit GEMM (see `_implicit_gemm.ts`) and
+ * returns its result over `[batch, rows, channels, outputs]`. */
+function runImplicitGemm(motif: ImplicitGemm, views: readonly View[], dtype: DType): View {
+  const t = views[motif.data];
+  const w = views[motif.weight];
+  const patterns = motif.patterns.map((at) => views[at]);
+  const dims = (view: View, names: readonly string[]) =>
+    names.map((name) => view.names.indexOf(name));
+  const role = (view: View, names: Record<string, readonly string[]>): RoleView => {
+    const pick = (values: number[]) =>
+      Object.fromEntries(
+        Object.entries(names).map(([key, list]) => [key, dims(view, list).map((d) => values[d])]),
+      ) as unknown as RoleView["shapes"];
+    return {
+      data: view.data,
+      offset: view.offset,
+      shapes: pick(view.shape),
+      strides: pick(view.strides),
+    };
+  };
+  const inputs = motif.taps.map((tap) => tap[2]);
+  const kernels = motif.taps.map((tap) => tap[0]);
+  const tRoles = role(t, {
+    batch: motif.batch,
+    rows: motif.rows,
+    contracted: motif.contracted,
+    channels: [],
+    taps: inputs,
+  });
+  const wRoles = role(w, {
+    batch: motif.batch,
+    rows: [],
+    contracted: motif.contracted,
+    channels: motif.channels,
+    taps: kernels,
+  });
+  const rules: TapRule[] = patterns.map((view) => {
+    const p = view.pattern!;
+    const [kOrigin, oOrigin, iOrigin] = view.origin!;
+    const [kernelSize, outputSize, inputSize] = view.shape;
+    const base = new Int32Array(kernelSize);
+    for (let k = 0; k < kernelSize; k++) {
+      base[k] = -p.paddingLeft + (k + kOrigin) * p.dilation + oOrigin * p.stride - iOrigin;
+    }
+    return { base, stride: p.stride, kernelSize, outputSize, inputSize };
+  });
+  const data = implicitGemm(tRoles, wRoles, rules, dtype);
+  const names = [
+    ...motif.batch,
+    ...motif.rows,
+    ...motif.channels,
+    ...motif.taps.map((tap) => tap[1]),
+  ];
+  const shape = [
+    ...tRoles.shapes.batch,
+    ...tRoles.shapes.rows,
+    ...wRoles.shapes.channels,
+    ...rules.map((r) => r.outputSize),
+  ];
+  return { data, offset: 0, names, shape, strides: contiguousStridesOf(shape), owned: true };
+}
+
 /**
  * Contracts an index pattern `[k, o, i]` with a tensor as a gather or scatter-add: for
  * every one of the pattern (every kernel tap `k` and output `o` whose input `i` lies
@@ -466,32 +533,6 @@ function contractPattern(pattern: View, t: View, keep: ReadonlySet<string>, dtyp
     }
   }
   return result;
-}
-
-/** Calls `visit(offsetA, offsetB)` for every multi-index of `shape`, in row-major order. */
-function forEachOffsetPair(
-  shape: readonly number[],
-  stridesA: readonly number[],
-  offsetA: number,
-  stridesB: readonly number[],
-  offsetB: number,
-  visit: (a: number, b: number) => void,
-): void {
-  const count = shapeSize(shape);
-  const index = new Array<number>(shape.length).fill(0);
-  let a = offsetA;
-  let b = offsetB;
-  for (let n = 0; n < count; n++) {
-    visit(a, b);
-    for (let d = shape.length - 1; d >= 0; d--) {
-      a += stridesA[d];
-      b += stridesB[d];
-      if (++index[d] < shape[d]) break;
-      a -= stridesA[d] * shape[d];
-      b -= stridesB[d] * shape[d];
-      index[d] = 0;
-    }
-  }
 }
 
 /** Sums `view` over the indices that neither `other` nor the kept set has. */

@@ -57,7 +57,9 @@ Deno.test("einsumSync() gathers and scatters through index patterns like dense p
   for (const [label, equation, operands, dense] of CASES) {
     const plan = contractPath(equation, ...operands);
     assert.ok(plan.patterns.some((p) => p !== undefined), label);
-    assert.ok(plan.steps.some((s) => s.kind === "gather" || s.kind === "scatter"), label);
+    const kinds = plan.steps.map((s) => s.kind);
+    if (label === "conv forward") assert.deepEqual(kinds.slice(0, 1), ["implicit GEMM"]);
+    else assert.ok(kinds.includes("gather") || kinds.includes("scatter"), label);
     // The dense route is checked against the direct-loop reference elsewhere; the full
     // reference loop over every index of these networks would take minutes.
     const expected = operands.length <= 3
@@ -100,6 +102,28 @@ Deno.test("contractPath() with patterns plans conv A in fewer FLOPs than dense p
   const gemm = aware.steps.filter((s) => s.kind.includes("GEMM"));
   assert.equal(gemm.length, 1);
   assert.equal(gemm[0].flops, 2 * 8 * 64 * 56 * 56 * 64 * 9);
+});
+
+Deno.test("contractPath() runs a convolution as one implicit GEMM unless told otherwise", () => {
+  const plan = contractPath("nchw,koh,lpw,dckl->ndop", x, ph, pw, w);
+  assert.notEqual(plan.implicitGemm, null);
+  assert.deepEqual(plan.implicitGemm!.channels, ["d"]);
+  assert.deepEqual(plan.implicitGemm!.rows, ["n"]);
+  assert.deepEqual(plan.implicitGemm!.contracted, ["c"]);
+  // the equivalent pairwise order: x with each pattern, then the weight
+  assert.deepEqual(plan.path, [[0, 1], [0, 2], [0, 1]]);
+  assert.equal(plan.steps[0].flops, 2 * 2 * 4 * 5 * 5 * 3 * 3 * 2);
+  assert.match(plan.toString(), /implicit GEMM/);
+  assert.equal(
+    contractPath("nchw,koh,lpw,dckl->ndop", x, ph, pw, w, { optimize: "naive" }).implicitGemm,
+    null,
+  );
+  assert.equal(
+    contractPath("nchw,koh,lpw,dckl->ndop", x, ph, pw, w, { patterns: false }).implicitGemm,
+    null,
+  );
+  // a weight VJP has no output index of a pattern: pairwise
+  assert.equal(contractPath("nchw,koh,lpw,ndop->dckl", x, ph, pw, v).implicitGemm, null);
 });
 
 Deno.test("executePlan() shards pattern contractions bit for bit", () => {

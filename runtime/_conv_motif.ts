@@ -1,0 +1,69 @@
+import type { ParsedEquation } from "./parse_equation.ts";
+import type { PatternHyperparameters } from "./index_pattern_registry.ts";
+
+/**
+ * A convolution-shaped network `T × Π_1 × … × Π_N × W` that runs as one implicit GEMM:
+ * per entry of the batch indices, `Y[D, O] = W[D, (C, K)] · U[(C, K), O]` where the
+ * unfolded input `U[(c, k), o] = T[…, c, i(k, o)]` is gathered block by block and never
+ * built whole. Positions are operand positions; names are index names by role.
+ */
+export interface ImplicitGemm {
+  /** The data operand T. */
+  readonly data: number;
+  /** The pattern operands, one per spatial dimension. */
+  readonly patterns: readonly number[];
+  /** The weight operand W. */
+  readonly weight: number;
+  /** Indices of T, W and the output (looped over, e.g. groups). */
+  readonly batch: readonly string[];
+  /** Indices of T and the output only (looped over, e.g. the batch). */
+  readonly rows: readonly string[];
+  /** Indices of T and W summed away (the GEMM's depth with the kernel taps). */
+  readonly contracted: readonly string[];
+  /** Indices of W and the output only (the GEMM's rows, e.g. output channels). */
+  readonly channels: readonly string[];
+  /** Per pattern `[k, o, i]`: kernel tap (in W), output (in the output), input (in T). */
+  readonly taps: readonly (readonly [string, string, string])[];
+}
+
+/**
+ * Recognises the forward-convolution motif: exactly one dense data operand, N ≥ 1 index
+ * patterns whose input index only the data operand has, and one dense weight that holds
+ * every pattern's kernel index, with every pattern's output index in the result.
+ * Returns null for anything else (it then plans pairwise).
+ */
+export function findImplicitGemm(
+  parsed: ParsedEquation,
+  patterns: readonly (PatternHyperparameters | undefined)[],
+): ImplicitGemm | null {
+  const { inputs, output } = parsed;
+  const patternAt = inputs.map((_, at) => at).filter((at) => patterns[at] !== undefined);
+  const denseAt = inputs.map((_, at) => at).filter((at) => patterns[at] === undefined);
+  if (patternAt.length === 0 || denseAt.length !== 2) return null;
+  if (inputs.some((names) => new Set(names).size !== names.length)) return null;
+  const out = new Set(output);
+  for (const [data, weight] of [denseAt, [...denseAt].reverse()]) {
+    const t = new Set(inputs[data]);
+    const w = new Set(inputs[weight]);
+    const taps = patternAt.map((at) => inputs[at] as unknown as [string, string, string]);
+    const fits = taps.every(([k, o, i]) =>
+      t.has(i) && !w.has(i) && !out.has(i) && w.has(k) && !t.has(k) && !out.has(k) &&
+      out.has(o) && !t.has(o) && !w.has(o)
+    );
+    const tapNames = new Set(taps.flat());
+    if (!fits || tapNames.size !== 3 * taps.length) continue;
+    const rest = (names: readonly string[]) => names.filter((name) => !tapNames.has(name));
+    const tRest = rest(inputs[data]);
+    const wRest = rest(inputs[weight]);
+    const batch = tRest.filter((name) => w.has(name) && out.has(name));
+    const contracted = tRest.filter((name) => w.has(name) && !out.has(name));
+    const rows = tRest.filter((name) => !w.has(name));
+    const channels = wRest.filter((name) => !t.has(name));
+    // Every index must play one role: nothing summed inside T or W alone.
+    if (!rows.every((name) => out.has(name)) || !channels.every((name) => out.has(name))) {
+      continue;
+    }
+    return { data, patterns: patternAt, weight, batch, rows, contracted, channels, taps };
+  }
+  return null;
+}

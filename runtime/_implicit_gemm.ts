@@ -1,0 +1,230 @@
+// The implicit-GEMM kernel of convolution-shaped contractions (see _conv_motif.ts): the
+// unfolded input is gathered block by block straight into WASM memory and multiplied
+// there, so it is never built whole. Planning decisions stay in the planner: this file
+// only moves numbers for the roles it is given.
+import type { DType } from "./tensor.ts";
+import { allocate, forEachOffsetPair, shapeSize } from "./_tensor.ts";
+import {
+  gemmInMemory,
+  wasmMemoryView,
+  wasmScratchMark,
+  wasmScratchRelease,
+  wasmScratchReserve,
+} from "./_wasm_gemm.ts";
+
+type Data = Float32Array | Float64Array;
+
+/** One index pattern as the kernel reads it: the row `i = base[k] + o·stride` for local
+ * tap `k` and local output `o`, valid when it lies in `[0, inputSize)`. */
+export interface TapRule {
+  /** `base[k]` for every local tap. */
+  base: Int32Array;
+  stride: number;
+  /** Local sizes of the tap, output and input dimensions. */
+  kernelSize: number;
+  outputSize: number;
+  inputSize: number;
+}
+
+/** A strided operand with its dimensions grouped by role. */
+export interface RoleView {
+  data: Data;
+  offset: number;
+  /** Sizes and strides per role, in the order the caller lists the role's names. */
+  shapes: Record<"batch" | "rows" | "contracted" | "channels" | "taps", readonly number[]>;
+  strides: Record<"batch" | "rows" | "contracted" | "channels" | "taps", readonly number[]>;
+}
+
+/** Elements of one gathered block of the unfolded input (about 1 MiB in float32). */
+const BLOCK_ELEMENTS = 1 << 18;
+
+/**
+ * Computes `Y[batch, rows, channels, outputs] = Σ_{c, k} W[batch, channels, c, k] ·
+ * T[batch, rows, c, i(k, o)]` where `i` comes from the tap rules (taps out of range read
+ * zeros). `t.shapes.taps`/`t.strides.taps` describe T's input dimensions, `w`'s its kernel
+ * taps. Every output entry sums over `(c, k)` in the same order whatever block it is in.
+ */
+export function implicitGemm(
+  t: RoleView,
+  w: RoleView,
+  rules: readonly TapRule[],
+  dtype: DType,
+): Data {
+  const batchShape = t.shapes.batch;
+  const rowShape = t.shapes.rows;
+  const contractedShape = t.shapes.contracted;
+  const channelShape = w.shapes.channels;
+  const kernelShape = rules.map((r) => r.kernelSize);
+  const outputShape = rules.map((r) => r.outputSize);
+  const batches = shapeSize(batchShape);
+  const rows = shapeSize(rowShape);
+  const channels = shapeSize(channelShape);
+  const taps = shapeSize(kernelShape);
+  const outputs = shapeSize(outputShape);
+  const depth = shapeSize(contractedShape) * taps;
+  const out = allocate(dtype, batches * rows * channels * outputs);
+  if (out.length === 0 || depth === 0) return out;
+  const width = Math.max(8, Math.min(outputs, Math.floor(BLOCK_ELEMENTS / depth)));
+  const mark = wasmScratchMark();
+  try {
+    const weightAt = wasmScratchReserve(dtype, channels * depth);
+    const unfoldedAt = wasmScratchReserve(dtype, depth * width);
+    const resultAt = wasmScratchReserve(dtype, channels * width);
+    forEachOffsetPair(batchShape, t.strides.batch, 0, w.strides.batch, 0, (tBatch, wBatch, b) => {
+      stageWeight(w, wBatch, depth, weightAt, dtype);
+      forEachOffsetPair(rowShape, t.strides.rows, 0, t.strides.rows, 0, (tRow, _, r) => {
+        const target = (b * rows + r) * channels * outputs;
+        for (let first = 0; first < outputs; first += width) {
+          const cols = Math.min(width, outputs - first);
+          gatherBlock(t, t.offset + tBatch + tRow, rules, first, cols, unfoldedAt, dtype);
+          gemmInMemory(
+            dtype,
+            channels,
+            cols,
+            depth,
+            weightAt,
+            depth,
+            1,
+            unfoldedAt,
+            cols,
+            1,
+            resultAt,
+            cols,
+            1,
+            false,
+          );
+          const heap = wasmMemoryView(dtype);
+          for (let d = 0; d < channels; d++) {
+            const from = resultAt + d * cols;
+            out.set(heap.subarray(from, from + cols), target + d * outputs + first);
+          }
+        }
+      });
+    });
+  } finally {
+    wasmScratchRelease(mark);
+  }
+  return out;
+}
+
+/** Copies W's slice for one batch entry into WASM memory as a row-major
+ * `[channels, (contracted, taps)]` matrix. */
+function stageWeight(
+  w: RoleView,
+  batchOffset: number,
+  depth: number,
+  at: number,
+  dtype: DType,
+): void {
+  const heap = wasmMemoryView(dtype);
+  let row = 0;
+  forEachOffsetPair(
+    w.shapes.channels,
+    w.strides.channels,
+    0,
+    w.strides.channels,
+    0,
+    (channelOffset) => {
+      let column = 0;
+      forEachOffsetPair(
+        w.shapes.contracted,
+        w.strides.contracted,
+        0,
+        w.strides.contracted,
+        0,
+        (cOffset) => {
+          forEachOffsetPair(w.shapes.taps, w.strides.taps, 0, w.strides.taps, 0, (kOffset) => {
+            heap[at + row * depth + column++] =
+              w.data[w.offset + batchOffset + channelOffset + cOffset + kOffset];
+          });
+        },
+      );
+      row++;
+    },
+  );
+}
+
+/**
+ * Writes columns `first … first + cols − 1` (flattened outputs) of the unfolded input of
+ * one (batch, row) entry into WASM memory: row `(c, k)` holds `T[c, i(k, o)]` or 0.
+ */
+function gatherBlock(
+  t: RoleView,
+  base: number,
+  rules: readonly TapRule[],
+  first: number,
+  cols: number,
+  at: number,
+  dtype: DType,
+): void {
+  const heap = wasmMemoryView(dtype);
+  const src = t.data;
+  const n = rules.length;
+  const last = rules[n - 1];
+  const lastSize = last.outputSize;
+  const inputStrides = t.strides.taps;
+  const lastStride = inputStrides[n - 1] * last.stride;
+  const tap = new Array<number>(n).fill(0);
+  const output = new Array<number>(n).fill(0);
+  let row = at;
+  forEachOffsetPair(
+    t.shapes.contracted,
+    t.strides.contracted,
+    0,
+    t.strides.contracted,
+    0,
+    (cOffset) => {
+      tap.fill(0);
+      for (let k = 0, kCount = shapeSize(rules.map((r) => r.kernelSize)); k < kCount; k++) {
+        const lastBase = last.base[tap[n - 1]];
+        // Outputs of the last dimension whose input lies inside: [lo, hi).
+        const lo = Math.max(0, Math.ceil(-lastBase / last.stride));
+        const hi = Math.min(
+          lastSize,
+          Math.floor((last.inputSize - 1 - lastBase) / last.stride) + 1,
+        );
+        let j = first;
+        let to = row;
+        while (j < first + cols) {
+          const o = j % lastSize;
+          const run = Math.min(lastSize - o, first + cols - j);
+          // Decode the outer outputs and check their inputs.
+          let outer = Math.floor(j / lastSize);
+          let offset = base + cOffset;
+          let inside = true;
+          for (let d = n - 2; d >= 0; d--) {
+            const size = rules[d].outputSize;
+            output[d] = outer % size;
+            outer = Math.floor(outer / size);
+            const i = rules[d].base[tap[d]] + output[d] * rules[d].stride;
+            if (i < 0 || i >= rules[d].inputSize) inside = false;
+            offset += i * inputStrides[d];
+          }
+          if (!inside) {
+            heap.fill(0, to, to + run);
+          } else {
+            const start = Math.max(o, lo);
+            const end = Math.min(o + run, hi);
+            let e = o;
+            for (; e < start && e < o + run; e++) heap[to + e - o] = 0;
+            const from = offset + (lastBase + e * last.stride) * inputStrides[n - 1];
+            if (lastStride === 1 && end - e > 16) {
+              heap.set(src.subarray(from, from + end - e), to + e - o);
+              e = Math.max(e, end);
+            } else {
+              for (let x = from; e < end; e++, x += lastStride) heap[to + e - o] = src[x];
+            }
+            for (; e < o + run; e++) heap[to + e - o] = 0;
+          }
+          j += run;
+          to += run;
+        }
+        row += cols;
+        for (let d = n - 1; d >= 0; d--) {
+          if (++tap[d] < rules[d].kernelSize) break;
+          tap[d] = 0;
+        }
+      }
+    },
+  );
+}
