@@ -8,28 +8,35 @@ import type { PatternHyperparameters } from "./index_pattern_registry.ts";
  * built whole. Positions are operand positions; names are index names by role.
  */
 export interface ImplicitGemm {
+  /** `"forward"`: `Y = W · U` (the weight holds the kernel taps, the result the outputs);
+   * `"weight"`: `dW = V · Uᵀ` (the gradient V holds the outputs, the result the taps). */
+  readonly kind: "forward" | "weight";
   /** The data operand T. */
   readonly data: number;
   /** The pattern operands, one per spatial dimension. */
   readonly patterns: readonly number[];
-  /** The weight operand W. */
+  /** The weight operand W (forward), or the output gradient V (weight). */
   readonly weight: number;
   /** Indices of T, W and the output (looped over, e.g. groups). */
   readonly batch: readonly string[];
   /** Indices of T and the output only (looped over, e.g. the batch). */
   readonly rows: readonly string[];
-  /** Indices of T and W summed away (the GEMM's depth with the kernel taps). */
+  /** Indices of T and W summed away (the GEMM's depth, with the kernel taps for
+   * "forward" and with the outputs for "weight"). */
   readonly contracted: readonly string[];
-  /** Indices of W and the output only (the GEMM's rows, e.g. output channels). */
+  /** Indices of W and the output only (the GEMM's rows, e.g. output channels). For
+   * "weight", `rows` are the GEMM's columns with the taps. */
   readonly channels: readonly string[];
   /** Per pattern `[k, o, i]`: kernel tap (in W), output (in the output), input (in T). */
   readonly taps: readonly (readonly [string, string, string])[];
 }
 
 /**
- * Recognises the forward-convolution motif: exactly one dense data operand, N ≥ 1 index
- * patterns whose input index only the data operand has, and one dense weight that holds
- * every pattern's kernel index, with every pattern's output index in the result.
+ * Recognises the two convolution motifs: exactly one dense data operand, N ≥ 1 index
+ * patterns whose input index only the data operand has, and one more dense operand that
+ * holds every pattern's kernel index with the outputs in the result (a forward
+ * convolution), or every pattern's output index with the kernel taps in the result (a
+ * weight gradient).
  * Returns null for anything else (it then plans pairwise).
  */
 export function findImplicitGemm(
@@ -46,12 +53,16 @@ export function findImplicitGemm(
     const t = new Set(inputs[data]);
     const w = new Set(inputs[weight]);
     const taps = patternAt.map((at) => inputs[at] as unknown as [string, string, string]);
-    const fits = taps.every(([k, o, i]) =>
-      t.has(i) && !w.has(i) && !out.has(i) && w.has(k) && !t.has(k) && !out.has(k) &&
-      out.has(o) && !t.has(o) && !w.has(o)
-    );
     const tapNames = new Set(taps.flat());
-    if (!fits || tapNames.size !== 3 * taps.length) continue;
+    if (tapNames.size !== 3 * taps.length) continue;
+    const inputsFit = taps.every(([, , i]) => t.has(i) && !w.has(i) && !out.has(i));
+    const forward = taps.every(([k, o]) =>
+      w.has(k) && !t.has(k) && !out.has(k) && out.has(o) && !t.has(o) && !w.has(o)
+    );
+    const weightVjp = taps.every(([k, o]) =>
+      out.has(k) && !t.has(k) && !w.has(k) && w.has(o) && !t.has(o) && !out.has(o)
+    );
+    if (!inputsFit || !(forward || weightVjp)) continue;
     const rest = (names: readonly string[]) => names.filter((name) => !tapNames.has(name));
     const tRest = rest(inputs[data]);
     const wRest = rest(inputs[weight]);
@@ -63,7 +74,8 @@ export function findImplicitGemm(
     if (!rows.every((name) => out.has(name)) || !channels.every((name) => out.has(name))) {
       continue;
     }
-    return { data, patterns: patternAt, weight, batch, rows, contracted, channels, taps };
+    const kind = forward ? "forward" : "weight";
+    return { kind, data, patterns: patternAt, weight, batch, rows, contracted, channels, taps };
   }
   return null;
 }

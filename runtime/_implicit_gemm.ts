@@ -6,6 +6,7 @@ import type { DType } from "./tensor.ts";
 import { allocate, forEachOffsetPair, shapeSize } from "./_tensor.ts";
 import {
   gemmInMemory,
+  wasmGemmBlockDepth,
   wasmMemoryView,
   wasmScratchMark,
   wasmScratchRelease,
@@ -76,7 +77,17 @@ export function implicitGemm(
         const target = (b * rows + r) * channels * outputs;
         for (let first = 0; first < outputs; first += width) {
           const cols = Math.min(width, outputs - first);
-          gatherBlock(t, t.offset + tBatch + tRow, rules, first, cols, unfoldedAt, dtype);
+          gatherBlock(
+            t,
+            "contracted",
+            t.offset + tBatch + tRow,
+            rules,
+            first,
+            cols,
+            unfoldedAt,
+            cols,
+            dtype,
+          );
           gemmInMemory(
             dtype,
             channels,
@@ -146,15 +157,18 @@ function stageWeight(
 
 /**
  * Writes columns `first … first + cols − 1` (flattened outputs) of the unfolded input of
- * one (batch, row) entry into WASM memory: row `(c, k)` holds `T[c, i(k, o)]` or 0.
+ * one entry of T's other indices into WASM memory, rows `rowStride` apart: row `(c, k)`
+ * (c running over T's `rowRole` indices) holds `T[c, i(k, o)]` or 0.
  */
 function gatherBlock(
   t: RoleView,
+  rowRole: "contracted" | "rows",
   base: number,
   rules: readonly TapRule[],
   first: number,
   cols: number,
   at: number,
+  rowStride: number,
   dtype: DType,
 ): void {
   const heap = wasmMemoryView(dtype);
@@ -168,10 +182,10 @@ function gatherBlock(
   const output = new Array<number>(n).fill(0);
   let row = at;
   forEachOffsetPair(
-    t.shapes.contracted,
-    t.strides.contracted,
+    t.shapes[rowRole],
+    t.strides[rowRole],
     0,
-    t.strides.contracted,
+    t.strides[rowRole],
     0,
     (cOffset) => {
       tap.fill(0);
@@ -219,7 +233,7 @@ function gatherBlock(
           j += run;
           to += run;
         }
-        row += cols;
+        row += rowStride;
         for (let d = n - 1; d >= 0; d--) {
           if (++tap[d] < rules[d].kernelSize) break;
           tap[d] = 0;
@@ -227,4 +241,112 @@ function gatherBlock(
       }
     },
   );
+}
+
+/**
+ * Computes `Y[batch, channels, rows, taps] = Σ_{contracted, o} V[batch, contracted,
+ * channels, o] · T[batch, contracted, rows, i(k, o)]` (a convolution's weight gradient)
+ * as `V · Uᵀ` with the unfolded input gathered block by block along the sum. `v.shapes.taps`
+ * and `v.strides.taps` describe V's output dimensions. Blocks of the sum start at multiples
+ * of the kernels' block depth, so every entry sums in one order whatever is split.
+ */
+export function implicitWeightGemm(
+  t: RoleView,
+  v: RoleView,
+  rules: readonly TapRule[],
+  dtype: DType,
+): Data {
+  const batches = shapeSize(t.shapes.batch);
+  const samples = shapeSize(t.shapes.contracted);
+  const rows = shapeSize(t.shapes.rows);
+  const channels = shapeSize(v.shapes.channels);
+  const outputs = shapeSize(rules.map((r) => r.outputSize));
+  const columns = rows * shapeSize(rules.map((r) => r.kernelSize));
+  const depth = samples * outputs;
+  const out = allocate(dtype, batches * channels * columns);
+  if (out.length === 0 || depth === 0) return out;
+  const unit = wasmGemmBlockDepth();
+  const block = Math.min(
+    Math.ceil(depth / unit) * unit,
+    Math.max(unit, Math.floor(BLOCK_ELEMENTS / columns / unit) * unit),
+  );
+  // Offsets in V of every flattened output position and of every sample.
+  const outputOffsets = new Int32Array(outputs);
+  forEachOffsetPair(v.shapes.taps, v.strides.taps, 0, v.strides.taps, 0, (at, _, o) => {
+    outputOffsets[o] = at;
+  });
+  const mark = wasmScratchMark();
+  try {
+    const resultAt = wasmScratchReserve(dtype, channels * columns);
+    const gradAt = wasmScratchReserve(dtype, channels * block);
+    const unfoldedAt = wasmScratchReserve(dtype, columns * block);
+    forEachOffsetPair(t.shapes.batch, t.strides.batch, 0, v.strides.batch, 0, (tb, vb, b) => {
+      const sampleT: number[] = [];
+      const sampleV: number[] = [];
+      forEachOffsetPair(
+        t.shapes.contracted,
+        t.strides.contracted,
+        0,
+        v.strides.contracted,
+        0,
+        (a, c) => {
+          sampleT.push(a);
+          sampleV.push(c);
+        },
+      );
+      for (let first = 0; first < depth; first += block) {
+        const length = Math.min(block, depth - first);
+        let heap = wasmMemoryView(dtype);
+        let row = gradAt;
+        forEachOffsetPair(v.shapes.channels, v.strides.channels, 0, v.strides.channels, 0, (d) => {
+          for (let p = first, to = row; p < first + length; p++, to++) {
+            const sample = Math.floor(p / outputs);
+            heap[to] =
+              v.data[v.offset + vb + sampleV[sample] + d + outputOffsets[p - sample * outputs]];
+          }
+          row += length;
+        });
+        for (let p = first; p < first + length;) {
+          const sample = Math.floor(p / outputs);
+          const o = p - sample * outputs;
+          const run = Math.min(outputs - o, first + length - p);
+          gatherBlock(
+            t,
+            "rows",
+            t.offset + tb + sampleT[sample],
+            rules,
+            o,
+            run,
+            unfoldedAt + (p - first),
+            length,
+            dtype,
+          );
+          p += run;
+        }
+        gemmInMemory(
+          dtype,
+          channels,
+          columns,
+          length,
+          gradAt,
+          length,
+          1,
+          unfoldedAt,
+          1,
+          length,
+          resultAt,
+          columns,
+          1,
+          first > 0,
+        );
+        heap = wasmMemoryView(dtype);
+        if (first + length >= depth) {
+          out.set(heap.subarray(resultAt, resultAt + channels * columns), b * channels * columns);
+        }
+      }
+    });
+  } finally {
+    wasmScratchRelease(mark);
+  }
+  return out;
 }

@@ -370,8 +370,11 @@ function implicitGemmSteps(
   motif: ImplicitGemm,
 ): ContractionStep[] {
   const letters = letterNames(parsed);
-  const result = [...motif.batch, ...motif.rows, ...motif.channels, ...motif.taps.map((t) => t[1])];
-  const depth = [...motif.contracted, ...motif.taps.map((t) => t[0])];
+  const [kernel, outputs] = [motif.taps.map((t) => t[0]), motif.taps.map((t) => t[1])];
+  const result = motif.kind === "forward"
+    ? [...motif.batch, ...motif.rows, ...motif.channels, ...outputs]
+    : [...motif.batch, ...motif.channels, ...motif.rows, ...kernel];
+  const depth = [...motif.contracted, ...(motif.kind === "forward" ? kernel : outputs)];
   const steps: ContractionStep[] = [{
     operands: parsed.inputs.map((_, at) => at),
     inputs: parsed.inputs,

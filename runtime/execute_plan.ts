@@ -1,7 +1,7 @@
 // @ts-types="@types/ndarray"
 import ndarray from "ndarray";
 import type { ContractionPlan, ImplicitGemm } from "./contract_path.ts";
-import { implicitGemm, type RoleView, type TapRule } from "./_implicit_gemm.ts";
+import { implicitGemm, implicitWeightGemm, type RoleView, type TapRule } from "./_implicit_gemm.ts";
 import { gemm } from "./gemm.ts";
 import { contiguous, type DType, dtypeOf, type NdArray } from "./tensor.ts";
 import { allocate, copyStrided, forEachOffsetPair, shapeSize } from "./_tensor.ts";
@@ -142,14 +142,25 @@ export function executePlan(
 /** Copies a view into a destination ndarray of the same shape, element by element. */
 function copyInto(source: View, out: NdArray, dtype: DType): void {
   const flat = isContiguous(source) ? source.data : sumTo(source, source.names, dtype).data;
+  const rank = out.shape.length;
+  if (rank === 0) {
+    out.data[out.offset] = flat[0];
+    return;
+  }
+  // Rows of the last dimension as plain loops, the others by odometer.
+  const n = out.shape[rank - 1];
+  const step = out.stride[rank - 1];
+  const dst = out.data;
   forEachOffsetPair(
-    out.shape,
-    out.stride,
+    out.shape.slice(0, -1),
+    out.stride.slice(0, -1),
     out.offset,
-    contiguousStridesOf(out.shape),
+    contiguousStridesOf(out.shape.slice(0, -1)),
     0,
-    (at, n) => {
-      out.data[at] = flat[n];
+    (at, row) => {
+      const from = row * n;
+      if (step === 1) dst.set(flat.subarray(from, from + n), at);
+      else for (let j = 0; j < n; j++) dst[at + j * step] = flat[from + j];
     },
   );
 }
@@ -384,8 +395,8 @@ function runImplicitGemm(motif: ImplicitGemm, views: readonly View[], dtype: DTy
       strides: pick(view.strides),
     };
   };
-  const inputs = motif.taps.map((tap) => tap[2]);
-  const kernels = motif.taps.map((tap) => tap[0]);
+  const [kernels, outputs, inputs] = [0, 1, 2].map((at) => motif.taps.map((tap) => tap[at]));
+  const forward = motif.kind === "forward";
   const tRoles = role(t, {
     batch: motif.batch,
     rows: motif.rows,
@@ -398,7 +409,7 @@ function runImplicitGemm(motif: ImplicitGemm, views: readonly View[], dtype: DTy
     rows: [],
     contracted: motif.contracted,
     channels: motif.channels,
-    taps: kernels,
+    taps: forward ? kernels : outputs,
   });
   const rules: TapRule[] = patterns.map((view) => {
     const p = view.pattern!;
@@ -410,19 +421,25 @@ function runImplicitGemm(motif: ImplicitGemm, views: readonly View[], dtype: DTy
     }
     return { base, stride: p.stride, kernelSize, outputSize, inputSize };
   });
-  const data = implicitGemm(tRoles, wRoles, rules, dtype);
-  const names = [
-    ...motif.batch,
-    ...motif.rows,
-    ...motif.channels,
-    ...motif.taps.map((tap) => tap[1]),
-  ];
-  const shape = [
-    ...tRoles.shapes.batch,
-    ...tRoles.shapes.rows,
-    ...wRoles.shapes.channels,
-    ...rules.map((r) => r.outputSize),
-  ];
+  const data = forward
+    ? implicitGemm(tRoles, wRoles, rules, dtype)
+    : implicitWeightGemm(tRoles, wRoles, rules, dtype);
+  const names = forward
+    ? [...motif.batch, ...motif.rows, ...motif.channels, ...outputs]
+    : [...motif.batch, ...motif.channels, ...motif.rows, ...kernels];
+  const shape = forward
+    ? [
+      ...tRoles.shapes.batch,
+      ...tRoles.shapes.rows,
+      ...wRoles.shapes.channels,
+      ...rules.map((r) => r.outputSize),
+    ]
+    : [
+      ...tRoles.shapes.batch,
+      ...wRoles.shapes.channels,
+      ...tRoles.shapes.rows,
+      ...rules.map((r) => r.kernelSize),
+    ];
   return { data, offset: 0, names, shape, strides: contiguousStridesOf(shape), owned: true };
 }
 
