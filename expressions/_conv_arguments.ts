@@ -19,6 +19,12 @@ export interface ConvOptions {
   dilation?: IntOrTuple;
   /** Apply the symbolic simplifications (default true). */
   simplify?: boolean;
+  /** `"dense"` (default): index patterns are dense 0/1 operands. `"virtual"`: they are
+   * placeholders that only the contraction planner understands (it runs patterns as
+   * gathers, scatters and implicit GEMMs from their hyperparameters), so building an
+   * expression costs nothing per pattern entry; evaluate such expressions with
+   * `evaluate`/`einsum` only. */
+  patternOperands?: "dense" | "virtual";
 }
 
 /** {@linkcode ConvOptions} plus channel groups. */
@@ -34,6 +40,7 @@ export interface ConvArguments {
   dilation: number[];
   groups: number;
   simplify: boolean;
+  patternOperands: "dense" | "virtual";
 }
 
 /** Validates an options object and reads its hyperparameters for `n` dimensions. */
@@ -49,7 +56,16 @@ export function readConvOptions(
   if (typeof simplify !== "boolean") {
     throw new TypeError(`Cannot read simplify: expected true or false, got ${describe(simplify)}`);
   }
+  const patternOperands = options.patternOperands ?? "dense";
+  if (patternOperands !== "dense" && patternOperands !== "virtual") {
+    throw new TypeError(
+      `Cannot read patternOperands: expected "dense" or "virtual", got ${
+        describe(patternOperands)
+      }`,
+    );
+  }
   return {
+    patternOperands,
     stride: readHyperparameter("stride", options.stride ?? 1, n),
     padding: readPadding(options.padding ?? 0, n),
     dilation: readHyperparameter("dilation", options.dilation ?? 1, n),
@@ -151,6 +167,8 @@ export interface TransposeConvOptions {
   dilation?: IntOrTuple;
   /** Apply the symbolic simplifications (default true). */
   simplify?: boolean;
+  /** Dense (default) or virtual index-pattern operands, see {@linkcode ConvOptions}. */
+  patternOperands?: "dense" | "virtual";
 }
 
 /**

@@ -1,4 +1,4 @@
-import { type DType, dtypeOf, type NdArray } from "@einconv/runtime";
+import { type DType, dtypeOf, type NdArray, virtualIndexPattern } from "@einconv/runtime";
 import {
   networkEquation,
   type PatternHyperparameters,
@@ -26,9 +26,10 @@ export interface Expression {
 export function expression(
   key: Record<string, unknown>,
   inputs: Record<string, NdArray>,
-  simplify: boolean,
+  options: { simplify: boolean; patternOperands: "dense" | "virtual" },
   build: () => { network: TensorNetwork; shape: number[] },
 ): Expression {
+  const { simplify, patternOperands } = options;
   const values = Object.values(inputs);
   const dtype: DType = values.every((x) => dtypeOf(x) === "float32") ? "float32" : "float64";
   const recipe = cachedRecipe(JSON.stringify({ ...key, dtype, simplify }), () => {
@@ -38,8 +39,11 @@ export function expression(
   });
   return {
     equation: recipe.equation,
+    // Virtual patterns only for unedited ones: an edited pattern is a dense operand.
     operands: recipe.network.operands.map((t) =>
-      t.materialize({ inputs, dtype, pattern: cachedPattern })
+      patternOperands === "virtual" && t.pattern !== undefined
+        ? virtualIndexPattern(t.pattern, dtype)
+        : t.materialize({ inputs, dtype, pattern: cachedPattern })
     ),
     shape: [...recipe.shape],
   };

@@ -90,7 +90,7 @@ export function kroneckerFactor(
   return expression(
     { op, x: x.shape, kernelSize: kernel, ...args },
     { x },
-    args.simplify,
+    args,
     () =>
       kroneckerFactorNetwork(x, args.groups, patterns, {
         channel: "c_in",

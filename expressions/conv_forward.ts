@@ -60,7 +60,7 @@ export function convForward(
   return expression(
     { op: "convForward", x: x.shape, weight: weight.shape, ...args },
     { x, weight },
-    args.simplify,
+    args,
     () => ({
       network: {
         operands: [

@@ -52,7 +52,7 @@ export function convInputVjp(
   return expression(
     { op: "convInputVjp", weight: weight.shape, v: v.shape, inputSize: size, ...args },
     { weight, v },
-    args.simplify,
+    args,
     () => inputVjpNetwork(weight, v, patterns, args.groups),
   );
 }

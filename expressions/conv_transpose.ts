@@ -65,7 +65,7 @@ export function convTranspose(
   return expression(
     { op: "convTranspose", x: x.shape, weight: weight.shape, ...args },
     { v: x, weight },
-    args.simplify,
+    args,
     () => inputVjpNetwork(weight, x, patterns, args.groups),
   );
 }

@@ -61,7 +61,7 @@ export function convTransposeKfacReduce(
   return expression(
     { op: "convTransposeKfacReduce", x: x.shape, kernelSize: kernel, inputSize, ...args },
     { x },
-    args.simplify,
+    args,
     () =>
       kroneckerFactorNetwork(x, args.groups, patterns, {
         channel: "c_out",

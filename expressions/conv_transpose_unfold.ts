@@ -53,7 +53,7 @@ export function convTransposeUnfold(
   return expression(
     { op: "convTransposeUnfold", x: x.shape, kernelSize: kernel, ...args },
     { x },
-    args.simplify,
+    args,
     () => ({
       network: {
         operands: [

@@ -49,7 +49,7 @@ export function convUnfold(
   return expression(
     { op: "convUnfold", x: x.shape, kernelSize: kernel, ...args },
     { x },
-    args.simplify,
+    args,
     () => ({
       network: {
         operands: [

@@ -58,7 +58,7 @@ export function convWeightVjp(
   return expression(
     { op: "convWeightVjp", x: x.shape, v: v.shape, kernelSize: kernel, ...args },
     { x, v },
-    args.simplify,
+    args,
     () => ({
       network: {
         operands: [

@@ -1,6 +1,7 @@
 import type { NdArray } from "@einconv/runtime";
 import { convForward, evaluate, type GroupedConvOptions } from "@einconv/expressions";
 import { addBias, checkBias } from "./_bias.ts";
+import { withVirtualPatterns } from "./_virtual_patterns.ts";
 
 /**
  * N-d convolution with PyTorch's semantics (`conv1d`, `conv2d`, `conv3d`, and any N),
@@ -30,7 +31,7 @@ export async function convNd(
   bias?: NdArray | null,
   options?: GroupedConvOptions,
 ): Promise<NdArray> {
-  const expression = convForward(x, weight, options);
+  const expression = convForward(x, weight, withVirtualPatterns(options));
   checkBias(bias, weight.shape[0]);
   return addBias(await evaluate(expression), bias);
 }

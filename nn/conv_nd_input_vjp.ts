@@ -5,6 +5,7 @@ import {
   type GroupedConvOptions,
   type IntOrTuple,
 } from "@einconv/expressions";
+import { withVirtualPatterns } from "./_virtual_patterns.ts";
 
 /**
  * The vector-Jacobian product of an N-d convolution with respect to its input: the
@@ -32,5 +33,5 @@ export async function convNdInputVjp(
   inputSize: IntOrTuple,
   options?: GroupedConvOptions,
 ): Promise<NdArray> {
-  return await evaluate(convInputVjp(weight, v, inputSize, options));
+  return await evaluate(convInputVjp(weight, v, inputSize, withVirtualPatterns(options)));
 }

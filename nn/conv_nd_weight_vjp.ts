@@ -5,6 +5,7 @@ import {
   type GroupedConvOptions,
   type IntOrTuple,
 } from "@einconv/expressions";
+import { withVirtualPatterns } from "./_virtual_patterns.ts";
 
 /**
  * The vector-Jacobian product of an N-d convolution with respect to its weight: the
@@ -32,5 +33,5 @@ export async function convNdWeightVjp(
   kernelSize: IntOrTuple,
   options?: GroupedConvOptions,
 ): Promise<NdArray> {
-  return await evaluate(convWeightVjp(x, v, kernelSize, options));
+  return await evaluate(convWeightVjp(x, v, kernelSize, withVirtualPatterns(options)));
 }

@@ -1,6 +1,7 @@
 import type { NdArray } from "@einconv/runtime";
 import { convTranspose, type ConvTransposeOptions, evaluate } from "@einconv/expressions";
 import { addBias, checkBias } from "./_bias.ts";
+import { withVirtualPatterns } from "./_virtual_patterns.ts";
 
 /**
  * N-d transpose convolution with PyTorch's `conv_transpose` semantics, evaluated as the
@@ -32,7 +33,7 @@ export async function convTransposeNd(
   bias?: NdArray | null,
   options?: ConvTransposeOptions,
 ): Promise<NdArray> {
-  const expression = convTranspose(x, weight, options);
+  const expression = convTranspose(x, weight, withVirtualPatterns(options));
   checkBias(bias, expression.shape[1]);
   return addBias(await evaluate(expression), bias);
 }

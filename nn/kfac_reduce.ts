@@ -5,6 +5,7 @@ import {
   type GroupedConvOptions,
   type IntOrTuple,
 } from "@einconv/expressions";
+import { withVirtualPatterns } from "./_virtual_patterns.ts";
 
 /**
  * The KFAC-reduce input factor of an N-d convolution:
@@ -31,5 +32,5 @@ export async function kfacReduce(
   kernelSize: IntOrTuple,
   options?: GroupedConvOptions,
 ): Promise<NdArray> {
-  return await evaluate(convKfacReduce(x, kernelSize, options));
+  return await evaluate(convKfacReduce(x, kernelSize, withVirtualPatterns(options)));
 }

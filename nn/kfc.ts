@@ -1,5 +1,6 @@
 import type { NdArray } from "@einconv/runtime";
 import { convKfc, evaluate, type GroupedConvOptions, type IntOrTuple } from "@einconv/expressions";
+import { withVirtualPatterns } from "./_virtual_patterns.ts";
 
 /**
  * The KFC (Kronecker-factored curvature) input factor of an N-d convolution:
@@ -26,5 +27,5 @@ export async function kfc(
   kernelSize: IntOrTuple,
   options?: GroupedConvOptions,
 ): Promise<NdArray> {
-  return await evaluate(convKfc(x, kernelSize, options));
+  return await evaluate(convKfc(x, kernelSize, withVirtualPatterns(options)));
 }

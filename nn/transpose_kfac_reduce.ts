@@ -5,6 +5,7 @@ import {
   type IntOrTuple,
   type TransposeKfacReduceOptions,
 } from "@einconv/expressions";
+import { withVirtualPatterns } from "./_virtual_patterns.ts";
 
 /**
  * The KFAC-reduce input factor of an N-d transpose convolution:
@@ -32,5 +33,5 @@ export async function transposeKfacReduce(
   kernelSize: IntOrTuple,
   options?: TransposeKfacReduceOptions,
 ): Promise<NdArray> {
-  return await evaluate(convTransposeKfacReduce(x, kernelSize, options));
+  return await evaluate(convTransposeKfacReduce(x, kernelSize, withVirtualPatterns(options)));
 }

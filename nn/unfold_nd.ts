@@ -1,5 +1,6 @@
 import type { NdArray } from "@einconv/runtime";
 import { type ConvOptions, convUnfold, evaluate, type IntOrTuple } from "@einconv/expressions";
+import { withVirtualPatterns } from "./_virtual_patterns.ts";
 
 /**
  * Unfolds (im2col) an N-d input like PyTorch's `nn.functional.unfold` (which only does
@@ -25,5 +26,5 @@ export async function unfoldNd(
   kernelSize: IntOrTuple,
   options?: ConvOptions,
 ): Promise<NdArray> {
-  return await evaluate(convUnfold(x, kernelSize, options));
+  return await evaluate(convUnfold(x, kernelSize, withVirtualPatterns(options)));
 }

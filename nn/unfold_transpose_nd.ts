@@ -5,6 +5,7 @@ import {
   type IntOrTuple,
   type TransposeConvOptions,
 } from "@einconv/expressions";
+import { withVirtualPatterns } from "./_virtual_patterns.ts";
 
 /**
  * Unfolds the input of an N-d transpose convolution: the columns that, multiplied by
@@ -31,5 +32,5 @@ export async function unfoldTransposeNd(
   kernelSize: IntOrTuple,
   options?: TransposeConvOptions,
 ): Promise<NdArray> {
-  return await evaluate(convTransposeUnfold(x, kernelSize, options));
+  return await evaluate(convTransposeUnfold(x, kernelSize, withVirtualPatterns(options)));
 }

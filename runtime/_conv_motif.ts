@@ -10,7 +10,7 @@ import type { PatternHyperparameters } from "./index_pattern_registry.ts";
 export interface ImplicitGemm {
   /** `"forward"`: `Y = W · U` (the weight holds the kernel taps, the result the outputs);
    * `"weight"`: `dW = V · Uᵀ` (the gradient V holds the outputs, the result the taps). */
-  readonly kind: "forward" | "weight";
+  readonly kind: "forward" | "weight" | "input";
   /** The data operand T. */
   readonly data: number;
   /** The pattern operands, one per spatial dimension. */
@@ -36,7 +36,8 @@ export interface ImplicitGemm {
  * patterns whose input index only the data operand has, and one more dense operand that
  * holds every pattern's kernel index with the outputs in the result (a forward
  * convolution), or every pattern's output index with the kernel taps in the result (a
- * weight gradient).
+ * weight gradient), or one dense operand holding the outputs and one holding the taps
+ * with the inputs in the result (an input gradient).
  * Returns null for anything else (it then plans pairwise).
  */
 export function findImplicitGemm(
@@ -56,13 +57,19 @@ export function findImplicitGemm(
     const tapNames = new Set(taps.flat());
     if (tapNames.size !== 3 * taps.length) continue;
     const inputsFit = taps.every(([, , i]) => t.has(i) && !w.has(i) && !out.has(i));
-    const forward = taps.every(([k, o]) =>
-      w.has(k) && !t.has(k) && !out.has(k) && out.has(o) && !t.has(o) && !w.has(o)
+    const forward = inputsFit &&
+      taps.every(([k, o]) =>
+        w.has(k) && !t.has(k) && !out.has(k) && out.has(o) && !t.has(o) && !w.has(o)
+      );
+    const weightVjp = inputsFit &&
+      taps.every(([k, o]) =>
+        out.has(k) && !t.has(k) && !w.has(k) && w.has(o) && !t.has(o) && !out.has(o)
+      );
+    const inputVjp = taps.every(([k, o, i]) =>
+      t.has(o) && !w.has(o) && !out.has(o) && w.has(k) && !t.has(k) && !out.has(k) &&
+      out.has(i) && !t.has(i) && !w.has(i)
     );
-    const weightVjp = taps.every(([k, o]) =>
-      out.has(k) && !t.has(k) && !w.has(k) && w.has(o) && !t.has(o) && !out.has(o)
-    );
-    if (!inputsFit || !(forward || weightVjp)) continue;
+    if (!(forward || weightVjp || inputVjp)) continue;
     const rest = (names: readonly string[]) => names.filter((name) => !tapNames.has(name));
     const tRest = rest(inputs[data]);
     const wRest = rest(inputs[weight]);
@@ -74,7 +81,7 @@ export function findImplicitGemm(
     if (!rows.every((name) => out.has(name)) || !channels.every((name) => out.has(name))) {
       continue;
     }
-    const kind = forward ? "forward" : "weight";
+    const kind = forward ? "forward" : weightVjp ? "weight" : "input";
     return { kind, data, patterns: patternAt, weight, batch, rows, contracted, channels, taps };
   }
   return null;

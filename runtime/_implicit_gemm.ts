@@ -3,7 +3,7 @@
 // there, so it is never built whole. Planning decisions stay in the planner: this file
 // only moves numbers for the roles it is given.
 import type { DType } from "./tensor.ts";
-import { allocate, forEachOffsetPair, shapeSize } from "./_tensor.ts";
+import { allocate, contiguousStrides, forEachOffsetPair, shapeSize } from "./_tensor.ts";
 import {
   gemmInMemory,
   wasmGemmBlockDepth,
@@ -349,4 +349,186 @@ export function implicitWeightGemm(
     wasmScratchRelease(mark);
   }
   return out;
+}
+
+/** Columns of one block of an input gradient: fixed, so that shards sum alike. */
+const SCATTER_WIDTH = 256;
+
+/**
+ * Computes `X[batch, rows, channels, i] = Σ_{contracted, k, o : i = i(k, o)}
+ * W[batch, contracted, channels, k] · V[batch, rows, contracted, o]` (a convolution's
+ * input gradient): per block of outputs, `Wᵀ · V` runs in WASM memory and its columns
+ * are scatter-added into the inputs they came from. `v.shapes.taps`/`v.strides.taps` are
+ * V's output dimensions, `w`'s its kernel taps. Blocks have a fixed width and entries
+ * add up in one order, so shards reproduce the whole result bit for bit.
+ */
+export function implicitInputGemm(
+  v: RoleView,
+  w: RoleView,
+  rules: readonly TapRule[],
+  dtype: DType,
+): Data {
+  const batches = shapeSize(v.shapes.batch);
+  const rows = shapeSize(v.shapes.rows);
+  const depth = shapeSize(v.shapes.contracted);
+  const channels = shapeSize(w.shapes.channels);
+  const taps = shapeSize(rules.map((r) => r.kernelSize));
+  const outputs = shapeSize(rules.map((r) => r.outputSize));
+  const inputShape = rules.map((r) => r.inputSize);
+  const inputs = shapeSize(inputShape);
+  const out = allocate(dtype, batches * rows * channels * inputs);
+  if (out.length === 0 || depth === 0 || outputs === 0) return out;
+  const inputStrides = contiguousStrides(inputShape);
+  const channelStrides = contiguousStrides(w.shapes.channels).map((s) => s * inputs);
+  const outputOffsets = new Int32Array(outputs);
+  forEachOffsetPair(v.shapes.taps, v.strides.taps, 0, v.strides.taps, 0, (at, _, o) => {
+    outputOffsets[o] = at;
+  });
+  const width = SCATTER_WIDTH;
+  const mark = wasmScratchMark();
+  try {
+    const weightAt = wasmScratchReserve(dtype, channels * taps * depth);
+    const gradAt = wasmScratchReserve(dtype, depth * width);
+    const columnsAt = wasmScratchReserve(dtype, channels * taps * width);
+    forEachOffsetPair(v.shapes.batch, v.strides.batch, 0, w.strides.batch, 0, (vb, wb, b) => {
+      // Wᵀ as a row-major [(channels, taps), contracted] matrix.
+      let heap = wasmMemoryView(dtype);
+      let row = 0;
+      forEachOffsetPair(w.shapes.channels, w.strides.channels, 0, w.strides.channels, 0, (c) => {
+        forEachOffsetPair(w.shapes.taps, w.strides.taps, 0, w.strides.taps, 0, (k) => {
+          let column = 0;
+          forEachOffsetPair(
+            w.shapes.contracted,
+            w.strides.contracted,
+            0,
+            w.strides.contracted,
+            0,
+            (d) => {
+              heap[weightAt + row * depth + column++] = w.data[w.offset + wb + c + k + d];
+            },
+          );
+          row++;
+        });
+      });
+      forEachOffsetPair(v.shapes.rows, v.strides.rows, 0, v.strides.rows, 0, (vr, _, r) => {
+        const target = (b * rows + r) * channels * inputs;
+        for (let first = 0; first < outputs; first += width) {
+          const cols = Math.min(width, outputs - first);
+          heap = wasmMemoryView(dtype);
+          let to = gradAt;
+          forEachOffsetPair(
+            v.shapes.contracted,
+            v.strides.contracted,
+            0,
+            v.strides.contracted,
+            0,
+            (d) => {
+              const from = v.offset + vb + vr + d;
+              for (let o = first; o < first + cols; o++) {
+                heap[to++] = v.data[from + outputOffsets[o]];
+              }
+            },
+          );
+          gemmInMemory(
+            dtype,
+            channels * taps,
+            cols,
+            depth,
+            weightAt,
+            depth,
+            1,
+            gradAt,
+            cols,
+            1,
+            columnsAt,
+            cols,
+            1,
+            false,
+          );
+          scatterBlock(
+            out,
+            target,
+            w.shapes.channels,
+            channelStrides,
+            inputStrides,
+            rules,
+            first,
+            cols,
+            columnsAt,
+            dtype,
+          );
+        }
+      });
+    });
+  } finally {
+    wasmScratchRelease(mark);
+  }
+  return out;
+}
+
+/**
+ * Adds columns `first … first + cols − 1` (flattened outputs) of the row-major block at
+ * `at` in WASM memory, rows `(c, k)`, into `out[base + c, i(k, o)]`, skipping taps that
+ * fall outside the input.
+ */
+function scatterBlock(
+  out: Data,
+  base: number,
+  channelShape: readonly number[],
+  channelStrides: readonly number[],
+  inputStrides: readonly number[],
+  rules: readonly TapRule[],
+  first: number,
+  cols: number,
+  at: number,
+  dtype: DType,
+): void {
+  const heap = wasmMemoryView(dtype);
+  const n = rules.length;
+  const last = rules[n - 1];
+  const lastSize = last.outputSize;
+  const lastStride = inputStrides[n - 1] * last.stride;
+  const tap = new Array<number>(n).fill(0);
+  const kCount = shapeSize(rules.map((r) => r.kernelSize));
+  let row = at;
+  forEachOffsetPair(channelShape, channelStrides, 0, channelStrides, 0, (cOffset) => {
+    tap.fill(0);
+    for (let k = 0; k < kCount; k++) {
+      const lastBase = last.base[tap[n - 1]];
+      const lo = Math.max(0, Math.ceil(-lastBase / last.stride));
+      const hi = Math.min(lastSize, Math.floor((last.inputSize - 1 - lastBase) / last.stride) + 1);
+      for (let j = first, from = row; j < first + cols;) {
+        const o = j % lastSize;
+        const run = Math.min(lastSize - o, first + cols - j);
+        let outer = Math.floor(j / lastSize);
+        let offset = base + cOffset;
+        let inside = true;
+        for (let d = n - 2; d >= 0; d--) {
+          const size = rules[d].outputSize;
+          const i = rules[d].base[tap[d]] + (outer % size) * rules[d].stride;
+          outer = Math.floor(outer / size);
+          if (i < 0 || i >= rules[d].inputSize) inside = false;
+          offset += i * inputStrides[d];
+        }
+        if (inside) {
+          const start = Math.max(o, lo);
+          const end = Math.min(o + run, hi);
+          for (
+            let e = start, x = offset + (lastBase + start * last.stride) * inputStrides[n - 1];
+            e < end;
+            e++, x += lastStride
+          ) {
+            out[x] += heap[from + e - o];
+          }
+        }
+        j += run;
+        from += run;
+      }
+      row += cols;
+      for (let d = n - 1; d >= 0; d--) {
+        if (++tap[d] < rules[d].kernelSize) break;
+        tap[d] = 0;
+      }
+    }
+  });
 }

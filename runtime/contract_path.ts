@@ -371,16 +371,27 @@ function implicitGemmSteps(
 ): ContractionStep[] {
   const letters = letterNames(parsed);
   const [kernel, outputs] = [motif.taps.map((t) => t[0]), motif.taps.map((t) => t[1])];
+  const inputs = motif.taps.map((t) => t[2]);
   const result = motif.kind === "forward"
     ? [...motif.batch, ...motif.rows, ...motif.channels, ...outputs]
-    : [...motif.batch, ...motif.channels, ...motif.rows, ...kernel];
-  const depth = [...motif.contracted, ...(motif.kind === "forward" ? kernel : outputs)];
+    : motif.kind === "weight"
+    ? [...motif.batch, ...motif.channels, ...motif.rows, ...kernel]
+    : [...motif.batch, ...motif.rows, ...motif.channels, ...inputs];
+  // The GEMM's entries (result, or columns × taps for the input gradient) and depth.
+  const entries = motif.kind === "input"
+    ? [...result.slice(0, -inputs.length), ...kernel, ...outputs]
+    : result;
+  const depth = motif.kind === "forward"
+    ? [...motif.contracted, ...kernel]
+    : motif.kind === "weight"
+    ? [...motif.contracted, ...outputs]
+    : motif.contracted;
   const steps: ContractionStep[] = [{
     operands: parsed.inputs.map((_, at) => at),
     inputs: parsed.inputs,
     result,
     equation: stepEquation(parsed.inputs, result, letters),
-    flops: 2 * sizeOf(result, sizes) * sizeOf(depth, sizes),
+    flops: 2 * sizeOf(entries, sizes) * sizeOf(depth, sizes),
     kind: "implicit GEMM",
   }];
   if (result.join("\u0000") !== parsed.output.join("\u0000")) {

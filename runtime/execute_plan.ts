@@ -1,11 +1,17 @@
 // @ts-types="@types/ndarray"
 import ndarray from "ndarray";
 import type { ContractionPlan, ImplicitGemm } from "./contract_path.ts";
-import { implicitGemm, implicitWeightGemm, type RoleView, type TapRule } from "./_implicit_gemm.ts";
+import {
+  implicitGemm,
+  implicitInputGemm,
+  implicitWeightGemm,
+  type RoleView,
+  type TapRule,
+} from "./_implicit_gemm.ts";
 import { gemm } from "./gemm.ts";
 import { contiguous, type DType, dtypeOf, type NdArray } from "./tensor.ts";
 import { allocate, copyStrided, forEachOffsetPair, shapeSize } from "./_tensor.ts";
-import type { PatternHyperparameters } from "./index_pattern_registry.ts";
+import { isVirtualIndexPattern, type PatternHyperparameters } from "./index_pattern_registry.ts";
 
 type Data = Float32Array | Float64Array;
 
@@ -88,6 +94,13 @@ export function executePlan(
   if (out !== undefined && out.shape.join() !== shape.join()) {
     throw new RangeError(`Cannot read out: expected shape [${shape}], got [${out.shape}]`);
   }
+  operands.forEach((x, at) => {
+    if (plan.patterns[at] === undefined && isVirtualIndexPattern(x)) {
+      throw new RangeError(
+        `Cannot read operand ${at}: a virtual index pattern must be planned as a pattern, not as a dense tensor`,
+      );
+    }
+  });
   const dtype: DType = operands.every((x) => dtypeOf(x) === "float32") ? "float32" : "float64";
   const views = operands.map((x, at) => {
     const view = leafView(
@@ -121,7 +134,7 @@ export function executePlan(
     const keep = new Set(step.result);
     views.push(
       a.pattern !== undefined
-        ? contractPattern(a, b, keep, dtype)
+        ? contractPattern(a, b.pattern !== undefined ? densePattern(b, dtype) : b, keep, dtype)
         : b.pattern !== undefined
         ? contractPattern(b, a, keep, dtype)
         : contractPair(a, b, keep, dtype, plan.sizes),
@@ -375,6 +388,30 @@ function directProduct(
   }
 }
 
+/** A pattern view's numbers built from its hyperparameters (patterns may be virtual
+ * placeholders without numbers), for a step where it meets another pattern. */
+function densePattern(view: View, dtype: DType): View {
+  const p = view.pattern!;
+  const [kOrigin, oOrigin, iOrigin] = view.origin!;
+  const shape = [...view.shape];
+  const [kernelSize, outputSize, inputSize] = shape;
+  const data = allocate(dtype, kernelSize * outputSize * inputSize);
+  for (let k = 0; k < kernelSize; k++) {
+    for (let o = 0; o < outputSize; o++) {
+      const i = -p.paddingLeft + (k + kOrigin) * p.dilation + (o + oOrigin) * p.stride - iOrigin;
+      if (i >= 0 && i < inputSize) data[(k * outputSize + o) * inputSize + i] = 1;
+    }
+  }
+  return {
+    data,
+    offset: 0,
+    names: [...view.names],
+    shape,
+    strides: contiguousStridesOf(shape),
+    owned: true,
+  };
+}
+
 /** Runs a convolution-shaped plan as one implicit GEMM (see `_implicit_gemm.ts`) and
  * returns its result over `[batch, rows, channels, outputs]`. */
 function runImplicitGemm(motif: ImplicitGemm, views: readonly View[], dtype: DType): View {
@@ -409,7 +446,7 @@ function runImplicitGemm(motif: ImplicitGemm, views: readonly View[], dtype: DTy
     rows: [],
     contracted: motif.contracted,
     channels: motif.channels,
-    taps: forward ? kernels : outputs,
+    taps: motif.kind === "weight" ? outputs : kernels,
   });
   const rules: TapRule[] = patterns.map((view) => {
     const p = view.pattern!;
@@ -421,6 +458,24 @@ function runImplicitGemm(motif: ImplicitGemm, views: readonly View[], dtype: DTy
     }
     return { base, stride: p.stride, kernelSize, outputSize, inputSize };
   });
+  if (motif.kind === "input") {
+    const vRoles = role(t, {
+      batch: motif.batch,
+      rows: motif.rows,
+      contracted: motif.contracted,
+      channels: [],
+      taps: outputs,
+    });
+    const data = implicitInputGemm(vRoles, wRoles, rules, dtype);
+    const names = [...motif.batch, ...motif.rows, ...motif.channels, ...inputs];
+    const shape = [
+      ...vRoles.shapes.batch,
+      ...vRoles.shapes.rows,
+      ...wRoles.shapes.channels,
+      ...rules.map((r) => r.inputSize),
+    ];
+    return { data, offset: 0, names, shape, strides: contiguousStridesOf(shape), owned: true };
+  }
   const data = forward
     ? implicitGemm(tRoles, wRoles, rules, dtype)
     : implicitWeightGemm(tRoles, wRoles, rules, dtype);

@@ -1,3 +1,5 @@
+// @ts-types="@types/ndarray"
+import ndarray from "ndarray";
 import type { NdArray } from "./tensor.ts";
 
 /** The hyperparameters of a one-dimensional index pattern `[K, O, I]`: entry
@@ -20,6 +22,7 @@ export interface PatternHyperparameters {
 }
 
 const registry = new WeakMap<object, PatternHyperparameters>();
+const virtual = new WeakSet<object>();
 
 /**
  * Records that a tensor is the index pattern with these hyperparameters, so that
@@ -68,7 +71,7 @@ export function registerIndexPattern(
  */
 export function indexPatternInfo(x: NdArray): PatternHyperparameters | undefined {
   const p = registry.get(x);
-  if (p === undefined) return undefined;
+  if (p === undefined || virtual.has(x)) return p;
   const shape = [p.kernelSize, p.outputSize, p.inputSize];
   if (x.shape.join() !== shape.join()) return undefined;
   for (let k = 0; k < p.kernelSize; k++) {
@@ -81,4 +84,46 @@ export function indexPatternInfo(x: NdArray): PatternHyperparameters | undefined
     }
   }
   return p;
+}
+
+/**
+ * A placeholder for the index pattern with these hyperparameters: shape `[K, O, I]`
+ * over a single zero (every stride 0), registered so that the contraction planner runs
+ * it as a gather, scatter or implicit GEMM from its hyperparameters. Building one costs
+ * nothing per entry, however long the input; but its numbers are not the pattern's, so
+ * it may only be contracted by `einsumSync`/`einsum`/`executePlan` with index patterns
+ * recognised (the executor refuses to read it as a dense tensor).
+ *
+ * @param hyperparameters The pattern's hyperparameters.
+ * @param dtype Element type of the placeholder.
+ * @returns The placeholder.
+ *
+ * @example A pattern of a long signal, contracted as a gather
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { einsumSync, tensor, virtualIndexPattern } from "@einconv/runtime";
+ *
+ * const pattern = virtualIndexPattern({
+ *   inputSize: 4, kernelSize: 2, outputSize: 3, stride: 1,
+ *   paddingLeft: 0, paddingRight: 0, dilation: 1,
+ * }, "float64");
+ * const columns = einsumSync("i,koi->ko", tensor([1, 2, 3, 4]), pattern);
+ * assert.deepEqual(Array.from(columns.data), [1, 2, 3, 2, 3, 4]);
+ * ```
+ */
+export function virtualIndexPattern(
+  hyperparameters: PatternHyperparameters,
+  dtype: "float32" | "float64",
+): NdArray {
+  const { kernelSize, outputSize, inputSize } = hyperparameters;
+  const data = dtype === "float32" ? new Float32Array(1) : new Float64Array(1);
+  const placeholder = ndarray(data, [kernelSize, outputSize, inputSize], [0, 0, 0], 0);
+  registry.set(placeholder, { ...hyperparameters });
+  virtual.add(placeholder);
+  return placeholder;
+}
+
+/** Whether `x` is a placeholder from {@linkcode virtualIndexPattern}. */
+export function isVirtualIndexPattern(x: NdArray): boolean {
+  return virtual.has(x);
 }

@@ -5,6 +5,7 @@ import {
   einsumSync,
   executePlan,
   type NdArray,
+  virtualIndexPattern,
   zeros,
 } from "@einconv/runtime";
 import { indexPattern } from "@einconv/expressions";
@@ -58,7 +59,7 @@ Deno.test("einsumSync() gathers and scatters through index patterns like dense p
     const plan = contractPath(equation, ...operands);
     assert.ok(plan.patterns.some((p) => p !== undefined), label);
     const kinds = plan.steps.map((s) => s.kind);
-    if (label === "conv forward" || label === "weight VJP") {
+    if (label === "conv forward" || label === "weight VJP" || label === "input VJP") {
       assert.deepEqual(kinds.slice(0, 1), ["implicit GEMM"]);
     } else assert.ok(kinds.includes("gather") || kinds.includes("scatter"), label);
     // The dense route is checked against the direct-loop reference elsewhere; the full
@@ -125,8 +126,10 @@ Deno.test("contractPath() runs a convolution as one implicit GEMM unless told ot
   );
   // a weight VJP is the other motif: the gradient holds the outputs, the result the taps
   assert.equal(contractPath("nchw,koh,lpw,ndop->dckl", x, ph, pw, v).implicitGemm?.kind, "weight");
-  // an input VJP (a scatter) is planned pairwise
-  assert.equal(contractPath("ndop,koh,lpw,dckl->nchw", v, ph, pw, w).implicitGemm, null);
+  // an input VJP is the third: Wᵀ · V scattered back to the inputs
+  assert.equal(contractPath("ndop,koh,lpw,dckl->nchw", v, ph, pw, w).implicitGemm?.kind, "input");
+  // unfolding has no weight: pairwise gathers
+  assert.equal(contractPath("nchw,koh,lpw->nckop", x, ph, pw).implicitGemm, null);
 });
 
 Deno.test("executePlan() shards pattern contractions bit for bit", () => {
@@ -155,4 +158,20 @@ Deno.test("a pattern changed after registration is contracted as a dense tensor"
   pattern.data[1] = 0.5;
   const plan = contractPath("nci,koi->ncko", randomTensor(rng, [1, 1, 6]), pattern);
   assert.equal(plan.patterns[1], undefined);
+});
+
+Deno.test("virtual index patterns contract like dense ones and are never read as dense", () => {
+  const info = contractPath("nchw,koh->nckow", x, ph).patterns[1]!;
+  const virtual = virtualIndexPattern(info, "float64");
+  assert.deepEqual(virtual.shape, ph.shape);
+  assert.equal(virtual.data.length, 1);
+  assertAllClose(einsumSync("nchw,koh->nckow", x, virtual), einsumSync("nchw,koh->nckow", x, ph));
+  const both = "nchw,koh,lpw,mog,qpr,ncgr->cklmq";
+  const virtualOperands = [x, virtual, pw, virtual, pw, x];
+  assertAllClose(einsumSync(both, ...virtualOperands), einsumSync(both, x, ph, pw, ph, pw, x));
+  const dense = contractPath("nchw,koh->nckow", x, virtual, { patterns: false });
+  assert.throws(() => executePlan(dense, [x, virtual]), {
+    name: "RangeError",
+    message: /operand 1: a virtual index pattern must be planned as a pattern/,
+  });
 });
