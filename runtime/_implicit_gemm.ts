@@ -40,6 +40,8 @@ export interface RoleView {
 const BLOCK_ELEMENTS = 1 << 18;
 
 /**
+ * Writes into `target` when given (exactly the result's size), else into a new array.
+ *
  * Computes `Y[batch, rows, channels, outputs] = Σ_{c, k} W[batch, channels, c, k] ·
  * T[batch, rows, c, i(k, o)]` where `i` comes from the tap rules (taps out of range read
  * zeros). `t.shapes.taps`/`t.strides.taps` describe T's input dimensions, `w`'s its kernel
@@ -50,6 +52,7 @@ export function implicitGemm(
   w: RoleView,
   rules: readonly TapRule[],
   dtype: DType,
+  target?: Data,
 ): Data {
   const batchShape = t.shapes.batch;
   const rowShape = t.shapes.rows;
@@ -63,7 +66,7 @@ export function implicitGemm(
   const taps = shapeSize(kernelShape);
   const outputs = shapeSize(outputShape);
   const depth = shapeSize(contractedShape) * taps;
-  const out = allocate(dtype, batches * rows * channels * outputs);
+  const out = target ?? allocate(dtype, batches * rows * channels * outputs);
   if (out.length === 0 || depth === 0) return out;
   const width = Math.max(8, Math.min(outputs, Math.floor(BLOCK_ELEMENTS / depth)));
   const mark = wasmScratchMark();
@@ -255,6 +258,7 @@ export function implicitWeightGemm(
   v: RoleView,
   rules: readonly TapRule[],
   dtype: DType,
+  target?: Data,
 ): Data {
   const batches = shapeSize(t.shapes.batch);
   const samples = shapeSize(t.shapes.contracted);
@@ -263,7 +267,7 @@ export function implicitWeightGemm(
   const outputs = shapeSize(rules.map((r) => r.outputSize));
   const columns = rows * shapeSize(rules.map((r) => r.kernelSize));
   const depth = samples * outputs;
-  const out = allocate(dtype, batches * channels * columns);
+  const out = target ?? allocate(dtype, batches * channels * columns);
   if (out.length === 0 || depth === 0) return out;
   const unit = wasmGemmBlockDepth();
   const block = Math.min(
@@ -367,6 +371,7 @@ export function implicitInputGemm(
   w: RoleView,
   rules: readonly TapRule[],
   dtype: DType,
+  target?: Data,
 ): Data {
   const batches = shapeSize(v.shapes.batch);
   const rows = shapeSize(v.shapes.rows);
@@ -376,7 +381,7 @@ export function implicitInputGemm(
   const outputs = shapeSize(rules.map((r) => r.outputSize));
   const inputShape = rules.map((r) => r.inputSize);
   const inputs = shapeSize(inputShape);
-  const out = allocate(dtype, batches * rows * channels * inputs);
+  const out = target?.fill(0) ?? allocate(dtype, batches * rows * channels * inputs);
   if (out.length === 0 || depth === 0 || outputs === 0) return out;
   const inputStrides = contiguousStrides(inputShape);
   const channelStrides = contiguousStrides(w.shapes.channels).map((s) => s * inputs);

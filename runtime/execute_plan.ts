@@ -121,7 +121,12 @@ export function executePlan(
     }
   }
   if (plan.implicitGemm !== null) {
-    const fused = runImplicitGemm(plan.implicitGemm, views, dtype);
+    // Straight into `out` when it is a contiguous block of the result's layout and type.
+    const direct = out !== undefined && dtypeOf(out) === dtype && isContiguousArray(out) &&
+      plan.steps.length === 1;
+    const target = direct ? out.data.subarray(out.offset, out.offset + out.size) : undefined;
+    const fused = runImplicitGemm(plan.implicitGemm, views, dtype, target);
+    if (target !== undefined) return out!;
     views.splice(0, views.length, fused);
   }
   for (const step of plan.implicitGemm === null ? plan.steps : []) {
@@ -388,6 +393,16 @@ function directProduct(
   }
 }
 
+/** Whether an ndarray's elements fill one row-major block of its data. */
+function isContiguousArray(x: NdArray): boolean {
+  let step = 1;
+  for (let d = x.shape.length - 1; d >= 0; d--) {
+    if (x.shape[d] !== 1 && x.stride[d] !== step) return false;
+    step *= x.shape[d];
+  }
+  return x.offset + step <= x.data.length;
+}
+
 /** A pattern view's numbers built from its hyperparameters (patterns may be virtual
  * placeholders without numbers), for a step where it meets another pattern. */
 function densePattern(view: View, dtype: DType): View {
@@ -414,7 +429,12 @@ function densePattern(view: View, dtype: DType): View {
 
 /** Runs a convolution-shaped plan as one implicit GEMM (see `_implicit_gemm.ts`) and
  * returns its result over `[batch, rows, channels, outputs]`. */
-function runImplicitGemm(motif: ImplicitGemm, views: readonly View[], dtype: DType): View {
+function runImplicitGemm(
+  motif: ImplicitGemm,
+  views: readonly View[],
+  dtype: DType,
+  target?: Float32Array | Float64Array,
+): View {
   const t = views[motif.data];
   const w = views[motif.weight];
   const patterns = motif.patterns.map((at) => views[at]);
@@ -466,7 +486,7 @@ function runImplicitGemm(motif: ImplicitGemm, views: readonly View[], dtype: DTy
       channels: [],
       taps: outputs,
     });
-    const data = implicitInputGemm(vRoles, wRoles, rules, dtype);
+    const data = implicitInputGemm(vRoles, wRoles, rules, dtype, target);
     const names = [...motif.batch, ...motif.rows, ...motif.channels, ...inputs];
     const shape = [
       ...vRoles.shapes.batch,
@@ -477,8 +497,8 @@ function runImplicitGemm(motif: ImplicitGemm, views: readonly View[], dtype: DTy
     return { data, offset: 0, names, shape, strides: contiguousStridesOf(shape), owned: true };
   }
   const data = forward
-    ? implicitGemm(tRoles, wRoles, rules, dtype)
-    : implicitWeightGemm(tRoles, wRoles, rules, dtype);
+    ? implicitGemm(tRoles, wRoles, rules, dtype, target)
+    : implicitWeightGemm(tRoles, wRoles, rules, dtype, target);
   const names = forward
     ? [...motif.batch, ...motif.rows, ...motif.channels, ...outputs]
     : [...motif.batch, ...motif.channels, ...motif.rows, ...kernels];
