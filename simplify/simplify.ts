@@ -4,6 +4,7 @@ import {
   type DType,
   dtypeOf,
   indexPatternInfo,
+  isVirtualIndexPattern,
   type NdArray,
 } from "@einconv/runtime";
 import { simplifyNetwork } from "./simplify_network.ts";
@@ -45,7 +46,14 @@ export interface EinsumOperands {
  * ```
  */
 export function simplify(equation: string, operands: readonly NdArray[]): EinsumOperands {
-  operands.forEach((x, at) => checkTensor(x, `operand ${at}`));
+  operands.forEach((x, at) => {
+    checkTensor(x, `operand ${at}`);
+    if (isVirtualIndexPattern(x)) {
+      throw new RangeError(
+        `Cannot simplify operand ${at}: it is a virtual index pattern without numbers; build the expression with patternOperands: "dense"`,
+      );
+    }
+  });
   const plan = contractPath(equation, ...operands);
   const { inputs, output } = plan.parsed;
   const unchanged = { equation, operands: [...operands] };

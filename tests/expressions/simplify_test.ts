@@ -445,3 +445,19 @@ for (const { label, x, build } of DOWNSAMPLING_CASES) {
     assert.deepEqual(snapshot([x]), before, "x changed");
   });
 }
+
+Deno.test("simplify() rejects virtual index patterns, which have no numbers", () => {
+  const expr = convForward(
+    tensor(new Float64Array(2 * 3 * 8 * 6), { shape: [2, 3, 8, 6] }),
+    tensor(new Float64Array(5 * 3 * 2 * 2), { shape: [5, 3, 2, 2] }),
+    {
+      stride: 2,
+      simplify: false,
+      patternOperands: "virtual",
+    },
+  );
+  assert.throws(() => simplify(expr.equation, expr.operands), {
+    name: "RangeError",
+    message: /operand 1: it is a virtual index pattern/,
+  });
+});
