@@ -1,5 +1,10 @@
 import type { NdArray } from "@einconv/runtime";
-import type { IntOrTuple, Padding } from "@einconv/expressions";
+import {
+  type IntOrTuple,
+  type Padding,
+  readHyperparameter,
+  readPadding,
+} from "@einconv/expressions";
 import { unfoldNd } from "./unfold_nd.ts";
 
 /** Options of {@linkcode UnfoldNd}, as PyTorch's `nn.Unfold` takes them. */
@@ -43,6 +48,20 @@ export class UnfoldNd {
       throw new TypeError("Cannot read options: expected an object with kernelSize");
     }
     this.options = { ...options };
+    // Check the hyperparameters now (for any rank the kernel size allows), not at forward.
+    const n = Array.isArray(options.kernelSize) ? options.kernelSize.length : 1;
+    readHyperparameter("kernelSize", options.kernelSize, n);
+    readHyperparameter(
+      "stride",
+      options.stride ?? 1,
+      Array.isArray(options.stride) ? options.stride.length : 1,
+    );
+    readHyperparameter(
+      "dilation",
+      options.dilation ?? 1,
+      Array.isArray(options.dilation) ? options.dilation.length : 1,
+    );
+    readPadding(options.padding ?? 0, Array.isArray(options.padding) ? options.padding.length : 1);
   }
 
   /**

@@ -32,7 +32,7 @@ export interface ImplicitGemm {
 }
 
 /**
- * Recognises the two convolution motifs: exactly one dense data operand, N ≥ 1 index
+ * Recognises the three convolution motifs: exactly one dense data operand, N ≥ 1 index
  * patterns whose input index only the data operand has, and one more dense operand that
  * holds every pattern's kernel index with the outputs in the result (a forward
  * convolution), or every pattern's output index with the kernel taps in the result (a

@@ -67,7 +67,7 @@ export function implicitGemm(
   const outputs = shapeSize(outputShape);
   const depth = shapeSize(contractedShape) * taps;
   const out = target ?? allocate(dtype, batches * rows * channels * outputs);
-  if (out.length === 0 || depth === 0) return out;
+  if (out.length === 0 || depth === 0) return out.fill(0);
   const width = Math.max(8, Math.min(outputs, Math.floor(BLOCK_ELEMENTS / depth)));
   const mark = wasmScratchMark();
   try {
@@ -268,7 +268,7 @@ export function implicitWeightGemm(
   const columns = rows * shapeSize(rules.map((r) => r.kernelSize));
   const depth = samples * outputs;
   const out = target ?? allocate(dtype, batches * channels * columns);
-  if (out.length === 0 || depth === 0) return out;
+  if (out.length === 0 || depth === 0) return out.fill(0);
   const unit = wasmGemmBlockDepth();
   const block = Math.min(
     Math.ceil(depth / unit) * unit,

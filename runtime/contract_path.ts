@@ -53,7 +53,9 @@ export interface ContractionStep {
   readonly equation: string;
   /** opt_einsum's FLOP count of the step. */
   readonly flops: number;
-  /** What runs: `"GEMM"`, `"batched GEMM"`, `"outer"`, `"elementwise"`, `"dot"` or `"reduce"`. */
+  /** What runs: `"implicit GEMM"`, `"gather"`, `"scatter"`, `"GEMM"`, `"batched GEMM"`,
+   * `"outer"`, `"elementwise"`, `"reduce"` or `"permute"`. The executor may lay a step's
+   * result out in another order than `result` lists; the names are what count. */
   readonly kind: string;
 }
 
@@ -211,8 +213,8 @@ export function contractPath(
   return planFor(equation, shapes, options);
 }
 
-/** {@linkcode contractPath} for shapes, through the plan cache. @internal */
-export function planFor(
+/** {@linkcode contractPath} for shapes, through the plan cache. */
+function planFor(
   equation: string,
   shapes: readonly (readonly number[])[],
   options: ContractPathOptions = {},
@@ -225,6 +227,16 @@ export function planFor(
   if (options.workers !== undefined) {
     const plan = planFor(equation, shapes, { ...options, workers: undefined });
     return new ContractionPlan({ ...plan, shards: planShards(plan, options.workers) });
+  }
+  if (
+    options.patterns !== undefined && options.patterns !== false &&
+    !Array.isArray(options.patterns)
+  ) {
+    throw new TypeError(
+      `Cannot read patterns: expected an array (one entry per operand) or false, got ${
+        describe(options.patterns)
+      }`,
+    );
   }
   const given = options.patterns === false ? [] : options.patterns ?? [];
   const key = `${equation}|${shapes.map((s) => s.join("x")).join(",")}|${strategy}|${memoryLimit}|${
@@ -239,7 +251,7 @@ export function planFor(
       }, got ${describe(strategy)}`,
     );
   }
-  if (!(memoryLimit > 0)) {
+  if (typeof memoryLimit !== "number" || !(memoryLimit > 0)) {
     throw new RangeError(
       `Cannot read memoryLimit: expected a positive number of elements, got ${
         describe(memoryLimit)
@@ -317,10 +329,19 @@ function buildPlan(
   if (implicitGemm === null && strategy !== "naive" && strategy !== "optimal") {
     const naive = naivePath(inputs, output, sizes);
     const naiveSteps = pathSteps(parsed, sizes, naive, stepCost, patterns);
-    if (totalFlops(naiveSteps) < totalFlops(steps)) {
+    const fits = naiveSteps.every((step, at) =>
+      at === naiveSteps.length - 1 || sizeOf(step.result, sizes) <= memoryLimit
+    );
+    if (fits && totalFlops(naiveSteps) < totalFlops(steps)) {
       path = naive;
       steps = naiveSteps;
     }
+  }
+  const pairwise = steps.filter((step) => step.operands.length === 2);
+  if (pairwise.slice(0, -1).some((step) => sizeOf(step.result, sizes) > memoryLimit)) {
+    throw new RangeError(
+      `Cannot plan contraction: no order keeps every intermediate within memoryLimit=${memoryLimit} elements`,
+    );
   }
   const all = new Set(parsed.inputs.flat());
   const outputSize = sizeOf(parsed.output, sizes);
@@ -407,9 +428,9 @@ function implicitGemmSteps(
   return steps;
 }
 
-/** The result layout of a pattern step: the pattern's kept indices, then the other
- * operand's (as the executor writes it, one contiguous slice per pattern entry). */
-export function patternResult(
+/** The result indices of a pattern step: the pattern's kept indices, then the other
+ * operand's. */
+function patternResult(
   pattern: readonly string[],
   other: readonly string[],
   kept: ReadonlySet<string>,

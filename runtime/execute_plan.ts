@@ -10,6 +10,7 @@ import {
 } from "./_implicit_gemm.ts";
 import { gemm } from "./gemm.ts";
 import { contiguous, type DType, dtypeOf, type NdArray } from "./tensor.ts";
+import { checkTensor } from "./validate.ts";
 import { allocate, copyStrided, forEachOffsetPair, shapeSize } from "./_tensor.ts";
 import { isVirtualIndexPattern, type PatternHyperparameters } from "./index_pattern_registry.ts";
 
@@ -45,7 +46,8 @@ export interface ExecutePlanOptions {
 
 /**
  * Runs a plan on operands whose shapes match it: diagonal and broadcast views of the
- * inputs, then every pairwise step as a (batched) GEMM, then the final reduction or
+ * inputs, then every step — a convolution as one implicit GEMM, index patterns as
+ * gathers and scatters, other pairs as (batched) GEMMs — then the final reduction or
  * permutation. Inputs are only read; the result is a new C-contiguous ndarray unless
  * `options.out` is given.
  *
@@ -78,11 +80,31 @@ export function executePlan(
   options: ExecutePlanOptions = {},
 ): NdArray {
   const { shard, out } = options;
+  if (operands.length !== plan.inputShapes.length) {
+    throw new RangeError(
+      `Cannot run plan of ${
+        JSON.stringify(plan.equation)
+      }: it takes ${plan.inputShapes.length} operands, got ${operands.length}`,
+    );
+  }
+  operands.forEach((x, at) => {
+    checkTensor(x, `operand ${at}`);
+    if (x.shape.join() !== plan.inputShapes[at].join()) {
+      throw new RangeError(
+        `Cannot read operand ${at}: the plan is for shape [${
+          plan.inputShapes[at]
+        }], got [${x.shape}]`,
+      );
+    }
+  });
   const shape = [...plan.outputShape];
   if (shard !== undefined) {
     const at = plan.parsed.output.indexOf(shard.index);
     const size = plan.sizes.get(shard.index);
-    if (at < 0 || !(0 <= shard.start && shard.start <= shard.end && shard.end <= size!)) {
+    if (
+      at < 0 || !Number.isInteger(shard.start) || !Number.isInteger(shard.end) ||
+      !(0 <= shard.start && shard.start <= shard.end && shard.end <= size!)
+    ) {
       throw new RangeError(
         `Cannot read shard: expected an output index of ${
           JSON.stringify(plan.equation)
@@ -103,8 +125,10 @@ export function executePlan(
   });
   const dtype: DType = operands.every((x) => dtypeOf(x) === "float32") ? "float32" : "float64";
   const views = operands.map((x, at) => {
+    // Patterns are never read (virtual ones have no numbers): no dtype conversion.
+    const converted = dtypeOf(x) === dtype || plan.patterns[at] !== undefined;
     const view = leafView(
-      dtypeOf(x) === dtype ? x : contiguous(x, dtype),
+      converted ? x : contiguous(x, dtype),
       plan.parsed.inputs[at],
       plan.sizes,
     );

@@ -49,7 +49,7 @@ export function registerIndexPattern(
   pattern: NdArray,
   hyperparameters: PatternHyperparameters,
 ): NdArray {
-  registry.set(pattern, { ...hyperparameters });
+  registry.set(pattern, checkHyperparameters(hyperparameters));
   return pattern;
 }
 
@@ -116,9 +116,10 @@ export function virtualIndexPattern(
   dtype: "float32" | "float64",
 ): NdArray {
   const { kernelSize, outputSize, inputSize } = hyperparameters;
+  const checked = checkHyperparameters(hyperparameters);
   const data = dtype === "float32" ? new Float32Array(1) : new Float64Array(1);
   const placeholder = ndarray(data, [kernelSize, outputSize, inputSize], [0, 0, 0], 0);
-  registry.set(placeholder, { ...hyperparameters });
+  registry.set(placeholder, checked);
   virtual.add(placeholder);
   return placeholder;
 }
@@ -126,4 +127,26 @@ export function virtualIndexPattern(
 /** Whether `x` is a placeholder from {@linkcode virtualIndexPattern}. */
 export function isVirtualIndexPattern(x: NdArray): boolean {
   return virtual.has(x);
+}
+
+/** A copy of the hyperparameters after checking that they are integers in range. */
+function checkHyperparameters(p: PatternHyperparameters): PatternHyperparameters {
+  const fields: [keyof PatternHyperparameters, number][] = [
+    ["inputSize", 0],
+    ["kernelSize", 0],
+    ["outputSize", 0],
+    ["stride", 1],
+    ["paddingLeft", 0],
+    ["paddingRight", 0],
+    ["dilation", 1],
+  ];
+  for (const [name, min] of fields) {
+    const value = p?.[name];
+    if (!Number.isSafeInteger(value) || value < min) {
+      throw new RangeError(
+        `Cannot read hyperparameters.${name}: expected an integer of at least ${min}, got ${value}`,
+      );
+    }
+  }
+  return { ...p };
 }

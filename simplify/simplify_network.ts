@@ -59,12 +59,12 @@ export function simplifyNetwork(network: TensorNetwork): TensorNetwork {
 
 function isDownsampling(p: PatternHyperparameters): boolean {
   return p.stride > p.kernelSize && p.paddingLeft === 0 && p.paddingRight === 0 &&
-    p.dilation === 1 && p.inputSize % p.stride === 0;
+    p.dilation === 1 && p.inputSize % p.stride === 0 && p.outputSize * p.stride === p.inputSize;
 }
 
 function isDense(p: PatternHyperparameters): boolean {
   return p.stride === p.kernelSize && p.paddingLeft === 0 && p.paddingRight === 0 &&
-    p.dilation === 1 && p.inputSize % p.kernelSize === 0;
+    p.dilation === 1 && p.outputSize * p.kernelSize === p.inputSize;
 }
 
 /** Rewrites the first qualifying pattern operand until none qualifies. */
@@ -189,10 +189,13 @@ function nextParallelPair(network: TensorNetwork): [string, string] | null {
     for (let d = 0; d + 1 < t.indices.length; d++) {
       const a = t.indices[d];
       const b = t.indices[d + 1];
-      const inIdentity = network.operands.some((o) =>
-        o.isIdentity && (o.indices.includes(a) || o.indices.includes(b))
+      // Identities and index patterns keep their indices: grouping would make a pattern
+      // a dense operand the planner can no longer run as a gather.
+      const structured = network.operands.some((o) =>
+        (o.isIdentity || o.pattern !== undefined) &&
+        (o.indices.includes(a) || o.indices.includes(b))
       );
-      if (!inIdentity && lists.every((list) => adjacentOrAbsent(list, a, b))) return [a, b];
+      if (!structured && lists.every((list) => adjacentOrAbsent(list, a, b))) return [a, b];
     }
   }
   return null;
