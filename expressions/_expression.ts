@@ -1,4 +1,4 @@
-import { type DType, dtypeOf, type NdArray, virtualIndexPattern } from "@einconv/runtime";
+import { type NdArray, resultDType, virtualIndexPattern } from "@einconv/runtime";
 import {
   networkEquation,
   type PatternHyperparameters,
@@ -31,7 +31,7 @@ export function expression(
 ): Expression {
   const { simplify, patternOperands } = options;
   const values = Object.values(inputs);
-  const dtype: DType = values.every((x) => dtypeOf(x) === "float32") ? "float32" : "float64";
+  const dtype = resultDType(values);
   const recipe = cachedRecipe(JSON.stringify({ ...key, dtype, simplify }), () => {
     const built = build();
     const network = simplify ? simplifyNetwork(built.network) : built.network;

@@ -8,7 +8,7 @@ import {
   type RoleView,
   type TapRule,
 } from "./_implicit_gemm.ts";
-import { contiguous, type DType, dtypeOf, type NdArray } from "./tensor.ts";
+import { contiguous, type DType, dtypeOf, type NdArray, resultDType } from "./tensor.ts";
 import { checkTensor } from "./validate.ts";
 import { contiguousStrides, forEachOffsetPair } from "./_tensor.ts";
 import { isVirtualIndexPattern } from "./index_pattern_registry.ts";
@@ -105,7 +105,7 @@ export function executePlan(
       );
     }
   });
-  const dtype: DType = operands.every((x) => dtypeOf(x) === "float32") ? "float32" : "float64";
+  const dtype = resultDType(operands);
   const views = operands.map((x, at) => {
     // Patterns are never read (virtual ones have no numbers): no dtype conversion.
     const converted = dtypeOf(x) === dtype || plan.patterns[at] !== undefined;

@@ -196,6 +196,28 @@ export function contiguous(x: NdArray, dtype: DType = dtypeOf(x)): NdArray {
 }
 
 /**
+ * The element type of a result computed from these tensors: float32 when every one is
+ * float32, float64 otherwise (also for none).
+ *
+ * @param tensors The operands.
+ * @returns `"float32"` or `"float64"`.
+ *
+ * @example Mixed dtypes give float64
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { resultDType, zeros } from "@einconv/runtime";
+ *
+ * assert.equal(resultDType([zeros([1], "float32"), zeros([1], "float32")]), "float32");
+ * assert.equal(resultDType([zeros([1], "float32"), zeros([1])]), "float64");
+ * ```
+ */
+export function resultDType(tensors: readonly NdArray[]): DType {
+  return tensors.length > 0 && tensors.every((x) => dtypeOf(x) === "float32")
+    ? "float32"
+    : "float64";
+}
+
+/**
  * Returns the element type of a tensor.
  *
  * @param x A tensor.

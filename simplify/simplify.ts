@@ -1,11 +1,10 @@
 import {
   checkTensor,
   contractPath,
-  type DType,
-  dtypeOf,
   indexPatternInfo,
   isVirtualIndexPattern,
   type NdArray,
+  resultDType,
 } from "@einconv/runtime";
 import { simplifyNetwork } from "./simplify_network.ts";
 import { SymbolicTensor } from "./symbolic_tensor.ts";
@@ -75,7 +74,7 @@ export function simplify(equation: string, operands: readonly NdArray[]): Einsum
     output,
   };
   const simplified = simplifyNetwork(network);
-  const dtype: DType = operands.every((x) => dtypeOf(x) === "float32") ? "float32" : "float64";
+  const dtype = resultDType(operands);
   const bound = Object.fromEntries(operands.map((x, at) => [String(at), x]));
   return {
     equation: networkEquation(simplified),

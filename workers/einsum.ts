@@ -4,10 +4,10 @@ import {
   checkTensor,
   type ContractionPlan,
   contractPath,
-  dtypeOf,
   executePlan,
   type NdArray,
   planShards,
+  resultDType,
   type ShardPlan,
 } from "@einconv/runtime";
 import { copyToShared, sharedArray } from "./_shared_array.ts";
@@ -50,7 +50,7 @@ export async function einsum(equation: string, ...operands: NdArray[]): Promise<
   const plan = contractPath(equation, ...operands);
   const shards = planShards(plan, pool.usableCount());
   if (shards === null) return executePlan(plan, operands);
-  const dtype = operands.every((x) => dtypeOf(x) === "float32") ? "float32" : "float64";
+  const dtype = resultDType(operands);
   const size = plan.outputShape.reduce((a, b) => a * b, 1);
   const out = ndarray(sharedArray(dtype, size), [...plan.outputShape]);
   const stash = pool.stash;
