@@ -1,6 +1,6 @@
 // @ts-types="@types/ndarray"
 import ndarray from "ndarray";
-import type { DType, NdArray } from "@einconv/runtime";
+import { type DType, fillIndexPattern, type NdArray } from "@einconv/runtime";
 import { type PatternHyperparameters, registerIndexPattern } from "@einconv/simplify";
 import { describe } from "./_validate.ts";
 import { convOutputSize, convPaddings } from "./conv_sizes.ts";
@@ -182,7 +182,7 @@ export function indexPattern(
     dilation,
   };
   const data = allocate(dtype, kernelSize * outputSize * inputSize);
-  fillPattern(data, hyperparameters);
+  fillIndexPattern(data, hyperparameters);
   const pattern = ndarray(data, [kernelSize, outputSize, inputSize]) as NdArray | Uint8NdArray;
   if (dtype === "uint8") return pattern;
   return registerIndexPattern(pattern as NdArray, hyperparameters);
@@ -195,20 +195,8 @@ export function indexPattern(
 export function patternTensor(hyperparameters: PatternHyperparameters, dtype: DType): NdArray {
   const { kernelSize, outputSize, inputSize } = hyperparameters;
   const data = allocate(dtype, kernelSize * outputSize * inputSize) as Float32Array | Float64Array;
-  fillPattern(data, hyperparameters);
+  fillIndexPattern(data, hyperparameters);
   return registerIndexPattern(ndarray(data, [kernelSize, outputSize, inputSize]), hyperparameters);
-}
-
-function fillPattern(
-  data: Float32Array | Float64Array | Uint8Array,
-  { inputSize, kernelSize, outputSize, stride, paddingLeft, dilation }: PatternHyperparameters,
-): void {
-  for (let k = 0; k < kernelSize; k++) {
-    for (let o = 0; o < outputSize; o++) {
-      const i = -paddingLeft + k * dilation + o * stride;
-      if (i >= 0 && i < inputSize) data[(k * outputSize + o) * inputSize + i] = 1;
-    }
-  }
 }
 
 /** A zero-filled typed array of the pattern's dtype. */

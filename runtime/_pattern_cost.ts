@@ -1,12 +1,12 @@
-import type { PatternHyperparameters } from "./index_pattern_registry.ts";
+import { type PatternHyperparameters, patternInput } from "./index_pattern_registry.ts";
 import { denseStepCost, type IndexSet, type SizeDict, sizeOf, type StepCost } from "./_paths.ts";
 
 /** The number of ones of an index pattern: kernel taps that land inside the input. */
-export function patternNonzeros(p: PatternHyperparameters): number {
+function patternNonzeros(p: PatternHyperparameters): number {
   let count = 0;
   for (let k = 0; k < p.kernelSize; k++) {
     for (let o = 0; o < p.outputSize; o++) {
-      const i = -p.paddingLeft + k * p.dilation + o * p.stride;
+      const i = patternInput(p, k, o);
       if (i >= 0 && i < p.inputSize) count++;
     }
   }
@@ -19,7 +19,7 @@ export function patternNonzeros(p: PatternHyperparameters): number {
  * pattern's number of ones times the size of that slice (plus summing `t` over indices
  * nobody needs first), never a dense product with `[K, O, I]`.
  */
-export function patternStep(
+function patternStep(
   pattern: PatternHyperparameters,
   patternIndices: IndexSet,
   t: IndexSet,

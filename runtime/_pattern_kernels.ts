@@ -2,21 +2,14 @@
 import type { DType } from "./tensor.ts";
 import { allocate, contiguousStrides, forEachOffsetPair, shapeSize } from "./_tensor.ts";
 import { dropPrivate, type View } from "./_view.ts";
+import { fillIndexPattern, patternInput } from "./index_pattern_registry.ts";
 
 /** A pattern view's numbers built from its hyperparameters (patterns may be virtual
  * placeholders without numbers), for a step where it meets another pattern. */
 export function densePattern(view: View, dtype: DType): View {
-  const p = view.pattern!;
-  const [kOrigin, oOrigin, iOrigin] = view.origin!;
   const shape = [...view.shape];
-  const [kernelSize, outputSize, inputSize] = shape;
-  const data = allocate(dtype, kernelSize * outputSize * inputSize);
-  for (let k = 0; k < kernelSize; k++) {
-    for (let o = 0; o < outputSize; o++) {
-      const i = -p.paddingLeft + (k + kOrigin) * p.dilation + (o + oOrigin) * p.stride - iOrigin;
-      if (i >= 0 && i < inputSize) data[(k * outputSize + o) * inputSize + i] = 1;
-    }
-  }
+  const data = allocate(dtype, shapeSize(shape));
+  fillIndexPattern(data, view.pattern!, shape, view.origin);
   return {
     data,
     offset: 0,
@@ -77,8 +70,7 @@ export function contractPattern(
   const [kSize, oSize, iSize] = pattern.shape;
   for (let k = 0; k < kSize; k++) {
     for (let o = 0; o < oSize; o++) {
-      const i = -p.paddingLeft + (k + origin[0]) * p.dilation + (o + origin[1]) * p.stride -
-        origin[2];
+      const i = patternInput(p, k + origin[0], o + origin[1]) - origin[2];
       if (i < 0 || i >= iSize) continue;
       tOffsets.push(k * tPattern[0] + o * tPattern[1] + i * tPattern[2]);
       taps.push(k);

@@ -11,7 +11,7 @@ import {
 import { contiguous, type DType, dtypeOf, type NdArray, resultDType } from "./tensor.ts";
 import { checkTensor } from "./validate.ts";
 import { contiguousStrides, forEachOffsetPair } from "./_tensor.ts";
-import { isVirtualIndexPattern } from "./index_pattern_registry.ts";
+import { isVirtualIndexPattern, patternInput } from "./index_pattern_registry.ts";
 import { isContiguous, leafView, sumTo, type View } from "./_view.ts";
 import { contractPair } from "./_pair_kernels.ts";
 import { contractPattern, densePattern } from "./_pattern_kernels.ts";
@@ -246,7 +246,7 @@ function runImplicitGemm(
     const [kernelSize, outputSize, inputSize] = view.shape;
     const base = new Int32Array(kernelSize);
     for (let k = 0; k < kernelSize; k++) {
-      base[k] = -p.paddingLeft + (k + kOrigin) * p.dilation + oOrigin * p.stride - iOrigin;
+      base[k] = patternInput(p, k + kOrigin, oOrigin) - iOrigin;
     }
     return { base, stride: p.stride, kernelSize, outputSize, inputSize };
   });

@@ -76,7 +76,7 @@ export function indexPatternInfo(x: NdArray): PatternHyperparameters | undefined
   if (x.shape.join() !== shape.join()) return undefined;
   for (let k = 0; k < p.kernelSize; k++) {
     for (let o = 0; o < p.outputSize; o++) {
-      const hit = -p.paddingLeft + k * p.dilation + o * p.stride;
+      const hit = patternInput(p, k, o);
       const base = x.offset + k * x.stride[0] + o * x.stride[1];
       for (let i = 0; i < p.inputSize; i++) {
         if (x.data[base + i * x.stride[2]] !== (i === hit ? 1 : 0)) return undefined;
@@ -149,4 +149,68 @@ function checkHyperparameters(p: PatternHyperparameters): PatternHyperparameters
     }
   }
   return { ...p };
+}
+
+/**
+ * The input position that kernel tap `k` reads for output `o`:
+ * `−paddingLeft + k·dilation + o·stride` (outside `[0, inputSize)` it reads padding).
+ *
+ * @param p The pattern's hyperparameters.
+ * @param k Kernel tap.
+ * @param o Output position.
+ * @returns The input position.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { patternInput } from "@einconv/runtime";
+ *
+ * const p = {
+ *   inputSize: 5, kernelSize: 3, outputSize: 3, stride: 2,
+ *   paddingLeft: 1, paddingRight: 1, dilation: 1,
+ * };
+ * assert.equal(patternInput(p, 2, 1), 3); // −1 + 2·1 + 1·2
+ * assert.equal(patternInput(p, 0, 0), -1);
+ * ```
+ */
+export function patternInput(p: PatternHyperparameters, k: number, o: number): number {
+  return -p.paddingLeft + k * p.dilation + o * p.stride;
+}
+
+/**
+ * Writes the ones of an index pattern into a zero-filled row-major array of shape
+ * `shape` (default `[K, O, I]`) that holds the block of the pattern starting at
+ * `origin` (default `[0, 0, 0]`).
+ *
+ * @param data The zero-filled array.
+ * @param p The pattern's hyperparameters.
+ * @param shape The block's shape.
+ * @param origin The block's first tap, output and input.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { fillIndexPattern } from "@einconv/runtime";
+ *
+ * const data = new Uint8Array(2 * 2 * 3);
+ * fillIndexPattern(data, {
+ *   inputSize: 3, kernelSize: 2, outputSize: 2, stride: 1,
+ *   paddingLeft: 0, paddingRight: 0, dilation: 1,
+ * });
+ * assert.deepEqual(Array.from(data), [1, 0, 0, 0, 1, 0, 0, 1, 0, 0, 0, 1]);
+ * ```
+ */
+export function fillIndexPattern(
+  data: Float32Array | Float64Array | Uint8Array,
+  p: PatternHyperparameters,
+  shape: readonly number[] = [p.kernelSize, p.outputSize, p.inputSize],
+  origin: readonly number[] = [0, 0, 0],
+): void {
+  const [kernelSize, outputSize, inputSize] = shape;
+  for (let k = 0; k < kernelSize; k++) {
+    for (let o = 0; o < outputSize; o++) {
+      const i = patternInput(p, k + origin[0], o + origin[1]) - origin[2];
+      if (i >= 0 && i < inputSize) data[(k * outputSize + o) * inputSize + i] = 1;
+    }
+  }
 }
