@@ -182,7 +182,6 @@ function gatherBlock(
   const inputStrides = t.strides.taps;
   const lastStride = inputStrides[n - 1] * last.stride;
   const tap = new Array<number>(n).fill(0);
-  const output = new Array<number>(n).fill(0);
   let row = at;
   forEachOffsetPair(
     t.shapes[rowRole],
@@ -195,29 +194,21 @@ function gatherBlock(
       for (let k = 0, kCount = shapeSize(rules.map((r) => r.kernelSize)); k < kCount; k++) {
         const lastBase = last.base[tap[n - 1]];
         // Outputs of the last dimension whose input lies inside: [lo, hi).
-        const lo = Math.max(0, Math.ceil(-lastBase / last.stride));
-        const hi = Math.min(
-          lastSize,
-          Math.floor((last.inputSize - 1 - lastBase) / last.stride) + 1,
-        );
+        const [lo, hi] = insideOutputs(last, lastBase);
         let j = first;
         let to = row;
         while (j < first + cols) {
           const o = j % lastSize;
           const run = Math.min(lastSize - o, first + cols - j);
           // Decode the outer outputs and check their inputs.
-          let outer = Math.floor(j / lastSize);
-          let offset = base + cOffset;
-          let inside = true;
-          for (let d = n - 2; d >= 0; d--) {
-            const size = rules[d].outputSize;
-            output[d] = outer % size;
-            outer = Math.floor(outer / size);
-            const i = rules[d].base[tap[d]] + output[d] * rules[d].stride;
-            if (i < 0 || i >= rules[d].inputSize) inside = false;
-            offset += i * inputStrides[d];
-          }
-          if (!inside) {
+          const offset = outerOffset(
+            rules,
+            tap,
+            Math.floor(j / lastSize),
+            inputStrides,
+            base + cOffset,
+          );
+          if (offset < 0) {
             heap.fill(0, to, to + run);
           } else {
             const start = Math.max(o, lo);
@@ -500,22 +491,18 @@ function scatterBlock(
     tap.fill(0);
     for (let k = 0; k < kCount; k++) {
       const lastBase = last.base[tap[n - 1]];
-      const lo = Math.max(0, Math.ceil(-lastBase / last.stride));
-      const hi = Math.min(lastSize, Math.floor((last.inputSize - 1 - lastBase) / last.stride) + 1);
+      const [lo, hi] = insideOutputs(last, lastBase);
       for (let j = first, from = row; j < first + cols;) {
         const o = j % lastSize;
         const run = Math.min(lastSize - o, first + cols - j);
-        let outer = Math.floor(j / lastSize);
-        let offset = base + cOffset;
-        let inside = true;
-        for (let d = n - 2; d >= 0; d--) {
-          const size = rules[d].outputSize;
-          const i = rules[d].base[tap[d]] + (outer % size) * rules[d].stride;
-          outer = Math.floor(outer / size);
-          if (i < 0 || i >= rules[d].inputSize) inside = false;
-          offset += i * inputStrides[d];
-        }
-        if (inside) {
+        const offset = outerOffset(
+          rules,
+          tap,
+          Math.floor(j / lastSize),
+          inputStrides,
+          base + cOffset,
+        );
+        if (offset >= 0) {
           const start = Math.max(o, lo);
           const end = Math.min(o + run, hi);
           for (
@@ -536,4 +523,36 @@ function scatterBlock(
       }
     }
   });
+}
+
+/** The outputs `[lo, hi)` of the last dimension whose input, `base + o·stride`, lies
+ * inside it. */
+function insideOutputs(rule: TapRule, base: number): [number, number] {
+  return [
+    Math.max(0, Math.ceil(-base / rule.stride)),
+    Math.min(rule.outputSize, Math.floor((rule.inputSize - 1 - base) / rule.stride) + 1),
+  ];
+}
+
+/**
+ * The offset of the inputs that the taps `tap` read for the outer outputs `outer` (all
+ * dimensions but the last, flattened), added to `base`; -1 if one of them lies in the
+ * padding.
+ */
+function outerOffset(
+  rules: readonly TapRule[],
+  tap: readonly number[],
+  outer: number,
+  inputStrides: readonly number[],
+  base: number,
+): number {
+  let offset = base;
+  for (let d = rules.length - 2; d >= 0; d--) {
+    const size = rules[d].outputSize;
+    const i = rules[d].base[tap[d]] + (outer % size) * rules[d].stride;
+    outer = Math.floor(outer / size);
+    if (i < 0 || i >= rules[d].inputSize) return -1;
+    offset += i * inputStrides[d];
+  }
+  return offset;
 }
