@@ -1,43 +1,46 @@
-// The implicit-GEMM kernel of convolution-shaped contractions (see _conv_motif.ts): the
-// unfolded input is gathered block by block straight into WASM memory and multiplied
-// there, so it is never built whole. Planning decisions stay in the planner: this file
-// only moves numbers for the roles it is given.
+// The implicit-GEMM kernels of convolution-shaped contractions (see _conv_motif.ts): each
+// image is copied once into a zero-padded buffer in WASM memory (_padded_image.ts), and
+// the GEMM packs its panels of the unfolded input straight from there through offset
+// tables, so the unfolded input is never built. Planning decisions stay in the planner:
+// this file only moves numbers for the roles it is given.
 import type { DType } from "./tensor.ts";
-import { allocate, contiguousStrides, forEachOffsetPair, shapeSize } from "./_tensor.ts";
+import { allocate, forEachOffsetPair, shapeSize } from "./_tensor.ts";
 import {
+  IMAGE_SLACK,
+  outputOffsets,
+  paddedGeometry,
+  planeTapOffsets,
+  stageImage,
+  tapOffsets,
+  type TapRule,
+  unstageImage,
+} from "./_padded_image.ts";
+import {
+  gemmIndirectInMemory,
   gemmInMemory,
-  wasmGemmBlockDepth,
+  scatterAddInMemory,
   wasmMemoryView,
   wasmScratchMark,
   wasmScratchRelease,
   wasmScratchReserve,
 } from "./_wasm_gemm.ts";
 
-type Data = Float32Array | Float64Array;
+export type { TapRule } from "./_padded_image.ts";
 
-/** One index pattern as the kernel reads it: the row `i = base[k] + o·stride` for local
- * tap `k` and local output `o`, valid when it lies in `[0, inputSize)`. */
-export interface TapRule {
-  /** `base[k]` for every local tap. */
-  base: Int32Array;
-  stride: number;
-  /** Local sizes of the tap, output and input dimensions. */
-  kernelSize: number;
-  outputSize: number;
-  inputSize: number;
-}
+type Data = Float32Array | Float64Array;
+type Role = "batch" | "rows" | "contracted" | "channels" | "taps";
 
 /** A strided operand with its dimensions grouped by role. */
 export interface RoleView {
   data: Data;
   offset: number;
   /** Sizes and strides per role, in the order the caller lists the role's names. */
-  shapes: Record<"batch" | "rows" | "contracted" | "channels" | "taps", readonly number[]>;
-  strides: Record<"batch" | "rows" | "contracted" | "channels" | "taps", readonly number[]>;
+  shapes: Record<Role, readonly number[]>;
+  strides: Record<Role, readonly number[]>;
 }
 
-/** Elements of one gathered block of the unfolded input (about 1 MiB in float32). */
-const BLOCK_ELEMENTS = 1 << 18;
+/** Elements of one block of a forward result in WASM memory (1 MiB in float32). */
+const RESULT_ELEMENTS = 1 << 18;
 
 /**
  * Writes into `target` when given (exactly the result's size), else into a new array.
@@ -54,67 +57,77 @@ export function implicitGemm(
   dtype: DType,
   target?: Data,
 ): Data {
-  const batchShape = t.shapes.batch;
-  const rowShape = t.shapes.rows;
-  const contractedShape = t.shapes.contracted;
-  const channelShape = w.shapes.channels;
-  const kernelShape = rules.map((r) => r.kernelSize);
-  const outputShape = rules.map((r) => r.outputSize);
-  const batches = shapeSize(batchShape);
-  const rows = shapeSize(rowShape);
-  const channels = shapeSize(channelShape);
-  const taps = shapeSize(kernelShape);
-  const outputs = shapeSize(outputShape);
-  const depth = shapeSize(contractedShape) * taps;
+  const batches = shapeSize(t.shapes.batch);
+  const rows = shapeSize(t.shapes.rows);
+  const planes = shapeSize(t.shapes.contracted);
+  const channels = shapeSize(w.shapes.channels);
+  const outputs = shapeSize(rules.map((r) => r.outputSize));
+  const depth = planes * shapeSize(rules.map((r) => r.kernelSize));
   const out = target ?? allocate(dtype, batches * rows * channels * outputs);
   if (out.length === 0 || depth === 0) return out.fill(0);
-  const width = Math.max(8, Math.min(outputs, Math.floor(BLOCK_ELEMENTS / depth)));
+  const geometry = paddedGeometry(rules);
+  const width = Math.min(outputs, Math.max(256, Math.floor(RESULT_ELEMENTS / channels)));
+  const planeOffsets = roleOffsets(t, "contracted");
   const mark = wasmScratchMark();
   try {
     const weightAt = wasmScratchReserve(dtype, channels * depth);
-    const unfoldedAt = wasmScratchReserve(dtype, depth * width);
+    const imageAt = reserveImage(dtype, planes * geometry.plane);
     const resultAt = wasmScratchReserve(dtype, channels * width);
-    forEachOffsetPair(batchShape, t.strides.batch, 0, w.strides.batch, 0, (tBatch, wBatch, b) => {
-      stageWeight(w, wBatch, depth, weightAt, dtype);
-      forEachOffsetPair(rowShape, t.strides.rows, 0, t.strides.rows, 0, (tRow, _, r) => {
-        const target = (b * rows + r) * channels * outputs;
-        for (let first = 0; first < outputs; first += width) {
-          const cols = Math.min(width, outputs - first);
-          gatherBlock(
-            t,
-            "contracted",
-            t.offset + tBatch + tRow,
+    const rowsAt = reserveOffsets(
+      planeTapOffsets(tapOffsets(rules, geometry), planes, geometry.plane),
+    );
+    const colsAt = reserveOffsets(outputOffsets(rules, geometry));
+    forEachOffsetPair(
+      t.shapes.batch,
+      t.strides.batch,
+      0,
+      w.strides.batch,
+      0,
+      (tBatch, wBatch, b) => {
+        stageWeight(w, wBatch, depth, weightAt, dtype);
+        forEachOffsetPair(t.shapes.rows, t.strides.rows, 0, t.strides.rows, 0, (tRow, _, r) => {
+          const base = t.offset + tBatch + tRow;
+          stageImage(
+            wasmMemoryView(dtype),
+            imageAt,
+            geometry,
             rules,
-            first,
-            cols,
-            unfoldedAt,
-            cols,
-            dtype,
+            t.data,
+            planeOffsets.map((p) => base + p),
+            t.strides.taps,
           );
-          gemmInMemory(
-            dtype,
-            channels,
-            cols,
-            depth,
-            weightAt,
-            depth,
-            1,
-            unfoldedAt,
-            cols,
-            1,
-            resultAt,
-            cols,
-            1,
-            false,
-          );
-          const heap = wasmMemoryView(dtype);
-          for (let d = 0; d < channels; d++) {
-            const from = resultAt + d * cols;
-            out.set(heap.subarray(from, from + cols), target + d * outputs + first);
+          const target = (b * rows + r) * channels * outputs;
+          for (let first = 0; first < outputs; first += width) {
+            const cols = Math.min(width, outputs - first);
+            gemmIndirectInMemory(
+              dtype,
+              channels,
+              cols,
+              depth,
+              weightAt,
+              depth,
+              1,
+              imageAt,
+              rowsAt,
+              colsAt + first,
+              resultAt,
+              cols,
+              1,
+              false,
+            );
+            const heap = wasmMemoryView(dtype);
+            if (cols === outputs) {
+              out.set(heap.subarray(resultAt, resultAt + channels * cols), target);
+              continue;
+            }
+            for (let d = 0; d < channels; d++) {
+              const from = resultAt + d * cols;
+              out.set(heap.subarray(from, from + cols), target + d * outputs + first);
+            }
           }
-        }
-      });
-    });
+        });
+      },
+    );
   } finally {
     wasmScratchRelease(mark);
   }
@@ -131,6 +144,7 @@ function stageWeight(
   dtype: DType,
 ): void {
   const heap = wasmMemoryView(dtype);
+  const taps = roleOffsets(w, "taps");
   let row = 0;
   forEachOffsetPair(
     w.shapes.channels,
@@ -139,7 +153,7 @@ function stageWeight(
     w.strides.channels,
     0,
     (channelOffset) => {
-      let column = 0;
+      let column = at + row * depth;
       forEachOffsetPair(
         w.shapes.contracted,
         w.strides.contracted,
@@ -147,10 +161,8 @@ function stageWeight(
         w.strides.contracted,
         0,
         (cOffset) => {
-          forEachOffsetPair(w.shapes.taps, w.strides.taps, 0, w.strides.taps, 0, (kOffset) => {
-            heap[at + row * depth + column++] =
-              w.data[w.offset + batchOffset + channelOffset + cOffset + kOffset];
-          });
+          const from = w.offset + batchOffset + channelOffset + cOffset;
+          for (const k of taps) heap[column++] = w.data[from + k];
         },
       );
       row++;
@@ -158,91 +170,56 @@ function stageWeight(
   );
 }
 
-/**
- * Writes columns `first … first + cols − 1` (flattened outputs) of the unfolded input of
- * one entry of T's other indices into WASM memory, rows `rowStride` apart: row `(c, k)`
- * (c running over T's `rowRole` indices) holds `T[c, i(k, o)]` or 0.
- */
-function gatherBlock(
-  t: RoleView,
-  rowRole: "contracted" | "rows",
+/** The offsets of every entry of one role of a view (row-major), relative to the view. */
+function roleOffsets(view: RoleView, role: Role): number[] {
+  const offsets: number[] = [];
+  forEachOffsetPair(view.shapes[role], view.strides[role], 0, view.strides[role], 0, (at) => {
+    offsets.push(at);
+  });
+  return offsets;
+}
+
+/** Reserves a padded image of `elements` plus the kernels' slack, zeroed. */
+function reserveImage(dtype: DType, elements: number): number {
+  const at = wasmScratchReserve(dtype, elements + IMAGE_SLACK);
+  wasmMemoryView(dtype).fill(0, at, at + elements + IMAGE_SLACK);
+  return at;
+}
+
+/** Reserves an int32 region holding `offsets`; returns its int32 offset. */
+function reserveOffsets(offsets: Int32Array): number {
+  const at = wasmScratchReserve("int32", offsets.length);
+  wasmMemoryView("int32").set(offsets, at);
+  return at;
+}
+
+/** Copies rows of a strided operand into WASM memory, row-major and contiguous: row `r`
+ * holds `src[base + rowOffsets[r] + columnOffsets[j]]`. */
+function stageRows(
+  src: Data,
   base: number,
-  rules: readonly TapRule[],
-  first: number,
-  cols: number,
+  rowOffsets: readonly number[],
+  columnOffsets: readonly number[],
   at: number,
-  rowStride: number,
   dtype: DType,
 ): void {
   const heap = wasmMemoryView(dtype);
-  const src = t.data;
-  const n = rules.length;
-  const last = rules[n - 1];
-  const lastSize = last.outputSize;
-  const inputStrides = t.strides.taps;
-  const lastStride = inputStrides[n - 1] * last.stride;
-  const tap = new Array<number>(n).fill(0);
-  let row = at;
-  forEachOffsetPair(
-    t.shapes[rowRole],
-    t.strides[rowRole],
-    0,
-    t.strides[rowRole],
-    0,
-    (cOffset) => {
-      tap.fill(0);
-      for (let k = 0, kCount = shapeSize(rules.map((r) => r.kernelSize)); k < kCount; k++) {
-        const lastBase = last.base[tap[n - 1]];
-        // Outputs of the last dimension whose input lies inside: [lo, hi).
-        const [lo, hi] = insideOutputs(last, lastBase);
-        let j = first;
-        let to = row;
-        while (j < first + cols) {
-          const o = j % lastSize;
-          const run = Math.min(lastSize - o, first + cols - j);
-          // Decode the outer outputs and check their inputs.
-          const offset = outerOffset(
-            rules,
-            tap,
-            Math.floor(j / lastSize),
-            inputStrides,
-            base + cOffset,
-          );
-          if (offset < 0) {
-            heap.fill(0, to, to + run);
-          } else {
-            const start = Math.max(o, lo);
-            const end = Math.min(o + run, hi);
-            let e = o;
-            for (; e < start && e < o + run; e++) heap[to + e - o] = 0;
-            const from = offset + (lastBase + e * last.stride) * inputStrides[n - 1];
-            if (lastStride === 1 && end - e > 16) {
-              heap.set(src.subarray(from, from + end - e), to + e - o);
-              e = Math.max(e, end);
-            } else {
-              for (let x = from; e < end; e++, x += lastStride) heap[to + e - o] = src[x];
-            }
-            for (; e < o + run; e++) heap[to + e - o] = 0;
-          }
-          j += run;
-          to += run;
-        }
-        row += rowStride;
-        for (let d = n - 1; d >= 0; d--) {
-          if (++tap[d] < rules[d].kernelSize) break;
-          tap[d] = 0;
-        }
-      }
-    },
-  );
+  const cols = columnOffsets.length;
+  const dense = columnOffsets.every((offset, j) => offset === j);
+  for (let r = 0, to = at; r < rowOffsets.length; r++, to += cols) {
+    const from = base + rowOffsets[r];
+    if (dense) heap.set(src.subarray(from, from + cols), to);
+    else for (let j = 0; j < cols; j++) heap[to + j] = src[from + columnOffsets[j]];
+  }
 }
 
 /**
  * Computes `Y[batch, channels, rows, taps] = Σ_{contracted, o} V[batch, contracted,
  * channels, o] · T[batch, contracted, rows, i(k, o)]` (a convolution's weight gradient)
- * as `V · Uᵀ` with the unfolded input gathered block by block along the sum. `v.shapes.taps`
- * and `v.strides.taps` describe V's output dimensions. Blocks of the sum start at multiples
- * of the kernels' block depth, so every entry sums in one order whatever is split.
+ * as `Σ_contracted V · Uᵀ`, one entry of the contracted indices after the other, with
+ * `Uᵀ` read through offset tables from the padded image of that entry. `v.shapes.taps`
+ * and `v.strides.taps` describe V's output dimensions. Every entry of Y sums in one order
+ * whatever rows or channels a shard holds.
  */
 export function implicitWeightGemm(
   t: RoleView,
@@ -252,93 +229,65 @@ export function implicitWeightGemm(
   target?: Data,
 ): Data {
   const batches = shapeSize(t.shapes.batch);
-  const samples = shapeSize(t.shapes.contracted);
   const rows = shapeSize(t.shapes.rows);
   const channels = shapeSize(v.shapes.channels);
   const outputs = shapeSize(rules.map((r) => r.outputSize));
   const columns = rows * shapeSize(rules.map((r) => r.kernelSize));
-  const depth = samples * outputs;
+  const samples = shapeSize(t.shapes.contracted);
   const out = target ?? allocate(dtype, batches * channels * columns);
-  if (out.length === 0 || depth === 0) return out.fill(0);
-  const unit = wasmGemmBlockDepth();
-  const block = Math.min(
-    Math.ceil(depth / unit) * unit,
-    Math.max(unit, Math.floor(BLOCK_ELEMENTS / columns / unit) * unit),
-  );
-  // Offsets in V of every flattened output position and of every sample.
-  const outputOffsets = new Int32Array(outputs);
-  forEachOffsetPair(v.shapes.taps, v.strides.taps, 0, v.strides.taps, 0, (at, _, o) => {
-    outputOffsets[o] = at;
-  });
+  if (out.length === 0 || samples * outputs === 0) return out.fill(0);
+  const geometry = paddedGeometry(rules);
+  const planeOffsets = roleOffsets(t, "rows");
+  const channelOffsets = roleOffsets(v, "channels");
+  const vOutputs = roleOffsets(v, "taps");
   const mark = wasmScratchMark();
   try {
     const resultAt = wasmScratchReserve(dtype, channels * columns);
-    const gradAt = wasmScratchReserve(dtype, channels * block);
-    const unfoldedAt = wasmScratchReserve(dtype, columns * block);
+    const gradAt = wasmScratchReserve(dtype, channels * outputs);
+    const imageAt = reserveImage(dtype, rows * geometry.plane);
+    const rowsAt = reserveOffsets(outputOffsets(rules, geometry));
+    const colsAt = reserveOffsets(
+      planeTapOffsets(tapOffsets(rules, geometry), rows, geometry.plane),
+    );
     forEachOffsetPair(t.shapes.batch, t.strides.batch, 0, v.strides.batch, 0, (tb, vb, b) => {
-      const sampleT: number[] = [];
-      const sampleV: number[] = [];
       forEachOffsetPair(
         t.shapes.contracted,
         t.strides.contracted,
         0,
         v.strides.contracted,
         0,
-        (a, c) => {
-          sampleT.push(a);
-          sampleV.push(c);
+        (ts, vs, s) => {
+          const base = t.offset + tb + ts;
+          stageImage(
+            wasmMemoryView(dtype),
+            imageAt,
+            geometry,
+            rules,
+            t.data,
+            planeOffsets.map((p) => base + p),
+            t.strides.taps,
+          );
+          stageRows(v.data, v.offset + vb + vs, channelOffsets, vOutputs, gradAt, dtype);
+          gemmIndirectInMemory(
+            dtype,
+            channels,
+            columns,
+            outputs,
+            gradAt,
+            outputs,
+            1,
+            imageAt,
+            rowsAt,
+            colsAt,
+            resultAt,
+            columns,
+            1,
+            s > 0,
+          );
         },
       );
-      for (let first = 0; first < depth; first += block) {
-        const length = Math.min(block, depth - first);
-        let heap = wasmMemoryView(dtype);
-        let row = gradAt;
-        forEachOffsetPair(v.shapes.channels, v.strides.channels, 0, v.strides.channels, 0, (d) => {
-          for (let p = first, to = row; p < first + length; p++, to++) {
-            const sample = Math.floor(p / outputs);
-            heap[to] =
-              v.data[v.offset + vb + sampleV[sample] + d + outputOffsets[p - sample * outputs]];
-          }
-          row += length;
-        });
-        for (let p = first; p < first + length;) {
-          const sample = Math.floor(p / outputs);
-          const o = p - sample * outputs;
-          const run = Math.min(outputs - o, first + length - p);
-          gatherBlock(
-            t,
-            "rows",
-            t.offset + tb + sampleT[sample],
-            rules,
-            o,
-            run,
-            unfoldedAt + (p - first),
-            length,
-            dtype,
-          );
-          p += run;
-        }
-        gemmInMemory(
-          dtype,
-          channels,
-          columns,
-          length,
-          gradAt,
-          length,
-          1,
-          unfoldedAt,
-          1,
-          length,
-          resultAt,
-          columns,
-          1,
-          first > 0,
-        );
-        heap = wasmMemoryView(dtype);
-        if (first + length >= depth) {
-          out.set(heap.subarray(resultAt, resultAt + channels * columns), b * channels * columns);
-        }
-      }
+      const heap = wasmMemoryView(dtype);
+      out.set(heap.subarray(resultAt, resultAt + channels * columns), b * channels * columns);
     });
   } finally {
     wasmScratchRelease(mark);
@@ -353,9 +302,9 @@ const SCATTER_WIDTH = 256;
  * Computes `X[batch, rows, channels, i] = Σ_{contracted, k, o : i = i(k, o)}
  * W[batch, contracted, channels, k] · V[batch, rows, contracted, o]` (a convolution's
  * input gradient): per block of outputs, `Wᵀ · V` runs in WASM memory and its columns
- * are scatter-added into the inputs they came from. `v.shapes.taps`/`v.strides.taps` are
- * V's output dimensions, `w`'s its kernel taps. Blocks have a fixed width and entries
- * add up in one order, so shards reproduce the whole result bit for bit.
+ * are scatter-added into a padded image of the inputs they came from. `v.shapes.taps`/
+ * `v.strides.taps` are V's output dimensions, `w`'s its kernel taps. Blocks have a fixed
+ * width and entries add up in one order, so shards reproduce the whole result bit for bit.
  */
 export function implicitInputGemm(
   v: RoleView,
@@ -370,61 +319,31 @@ export function implicitInputGemm(
   const channels = shapeSize(w.shapes.channels);
   const taps = shapeSize(rules.map((r) => r.kernelSize));
   const outputs = shapeSize(rules.map((r) => r.outputSize));
-  const inputShape = rules.map((r) => r.inputSize);
-  const inputs = shapeSize(inputShape);
-  const out = target?.fill(0) ?? allocate(dtype, batches * rows * channels * inputs);
-  if (out.length === 0 || depth === 0 || outputs === 0) return out;
-  const inputStrides = contiguousStrides(inputShape);
-  const channelStrides = contiguousStrides(w.shapes.channels).map((s) => s * inputs);
-  const outputOffsets = new Int32Array(outputs);
-  forEachOffsetPair(v.shapes.taps, v.strides.taps, 0, v.strides.taps, 0, (at, _, o) => {
-    outputOffsets[o] = at;
-  });
+  const inputs = shapeSize(rules.map((r) => r.inputSize));
+  const out = target ?? allocate(dtype, batches * rows * channels * inputs);
+  if (out.length === 0 || depth === 0 || outputs === 0) return out.fill(0);
+  const geometry = paddedGeometry(rules);
+  const depthOffsets = roleOffsets(v, "contracted");
+  const vOutputs = roleOffsets(v, "taps");
   const width = SCATTER_WIDTH;
   const mark = wasmScratchMark();
   try {
     const weightAt = wasmScratchReserve(dtype, channels * taps * depth);
-    const gradAt = wasmScratchReserve(dtype, depth * width);
-    const columnsAt = wasmScratchReserve(dtype, channels * taps * width);
+    const gradAt = wasmScratchReserve(dtype, depth * outputs);
+    const columnsAt = wasmScratchReserve(dtype, channels * taps * Math.min(width, outputs));
+    const imageSize = channels * geometry.plane;
+    const imageAt = reserveImage(dtype, imageSize);
+    const rowsAt = reserveOffsets(
+      planeTapOffsets(tapOffsets(rules, geometry), channels, geometry.plane),
+    );
+    const colsAt = reserveOffsets(outputOffsets(rules, geometry));
     forEachOffsetPair(v.shapes.batch, v.strides.batch, 0, w.strides.batch, 0, (vb, wb, b) => {
-      // Wᵀ as a row-major [(channels, taps), contracted] matrix.
-      let heap = wasmMemoryView(dtype);
-      let row = 0;
-      forEachOffsetPair(w.shapes.channels, w.strides.channels, 0, w.strides.channels, 0, (c) => {
-        forEachOffsetPair(w.shapes.taps, w.strides.taps, 0, w.strides.taps, 0, (k) => {
-          let column = 0;
-          forEachOffsetPair(
-            w.shapes.contracted,
-            w.strides.contracted,
-            0,
-            w.strides.contracted,
-            0,
-            (d) => {
-              heap[weightAt + row * depth + column++] = w.data[w.offset + wb + c + k + d];
-            },
-          );
-          row++;
-        });
-      });
+      stageTransposedWeight(w, wb, depth, weightAt, dtype);
       forEachOffsetPair(v.shapes.rows, v.strides.rows, 0, v.strides.rows, 0, (vr, _, r) => {
-        const target = (b * rows + r) * channels * inputs;
+        stageRows(v.data, v.offset + vb + vr, depthOffsets, vOutputs, gradAt, dtype);
+        wasmMemoryView(dtype).fill(0, imageAt, imageAt + imageSize);
         for (let first = 0; first < outputs; first += width) {
           const cols = Math.min(width, outputs - first);
-          heap = wasmMemoryView(dtype);
-          let to = gradAt;
-          forEachOffsetPair(
-            v.shapes.contracted,
-            v.strides.contracted,
-            0,
-            v.strides.contracted,
-            0,
-            (d) => {
-              const from = v.offset + vb + vr + d;
-              for (let o = first; o < first + cols; o++) {
-                heap[to++] = v.data[from + outputOffsets[o]];
-              }
-            },
-          );
           gemmInMemory(
             dtype,
             channels * taps,
@@ -433,27 +352,27 @@ export function implicitInputGemm(
             weightAt,
             depth,
             1,
-            gradAt,
-            cols,
+            gradAt + first,
+            outputs,
             1,
             columnsAt,
             cols,
             1,
             false,
           );
-          scatterBlock(
-            out,
-            target,
-            w.shapes.channels,
-            channelStrides,
-            inputStrides,
-            rules,
-            first,
+          scatterAddInMemory(
+            dtype,
+            imageAt,
+            rowsAt,
+            colsAt + first,
+            channels * taps,
             cols,
             columnsAt,
-            dtype,
+            cols,
           );
         }
+        const outAt = (b * rows + r) * channels * inputs;
+        unstageImage(wasmMemoryView(dtype), imageAt, geometry, rules, channels, out, outAt);
       });
     });
   } finally {
@@ -462,97 +381,23 @@ export function implicitInputGemm(
   return out;
 }
 
-/**
- * Adds columns `first … first + cols − 1` (flattened outputs) of the row-major block at
- * `at` in WASM memory, rows `(c, k)`, into `out[base + c, i(k, o)]`, skipping taps that
- * fall outside the input.
- */
-function scatterBlock(
-  out: Data,
-  base: number,
-  channelShape: readonly number[],
-  channelStrides: readonly number[],
-  inputStrides: readonly number[],
-  rules: readonly TapRule[],
-  first: number,
-  cols: number,
+/** Copies W's slice for one batch entry into WASM memory as Wᵀ, a row-major
+ * `[(channels, taps), contracted]` matrix. */
+function stageTransposedWeight(
+  w: RoleView,
+  batchOffset: number,
+  depth: number,
   at: number,
   dtype: DType,
 ): void {
   const heap = wasmMemoryView(dtype);
-  const n = rules.length;
-  const last = rules[n - 1];
-  const lastSize = last.outputSize;
-  const lastStride = inputStrides[n - 1] * last.stride;
-  const tap = new Array<number>(n).fill(0);
-  const kCount = shapeSize(rules.map((r) => r.kernelSize));
-  let row = at;
-  forEachOffsetPair(channelShape, channelStrides, 0, channelStrides, 0, (cOffset) => {
-    tap.fill(0);
-    for (let k = 0; k < kCount; k++) {
-      const lastBase = last.base[tap[n - 1]];
-      const [lo, hi] = insideOutputs(last, lastBase);
-      for (let j = first, from = row; j < first + cols;) {
-        const o = j % lastSize;
-        const run = Math.min(lastSize - o, first + cols - j);
-        const offset = outerOffset(
-          rules,
-          tap,
-          Math.floor(j / lastSize),
-          inputStrides,
-          base + cOffset,
-        );
-        if (offset >= 0) {
-          const start = Math.max(o, lo);
-          const end = Math.min(o + run, hi);
-          for (
-            let e = start, x = offset + (lastBase + start * last.stride) * inputStrides[n - 1];
-            e < end;
-            e++, x += lastStride
-          ) {
-            out[x] += heap[from + e - o];
-          }
-        }
-        j += run;
-        from += run;
-      }
-      row += cols;
-      for (let d = n - 1; d >= 0; d--) {
-        if (++tap[d] < rules[d].kernelSize) break;
-        tap[d] = 0;
-      }
+  const contracted = roleOffsets(w, "contracted");
+  const taps = roleOffsets(w, "taps");
+  let to = at;
+  for (const c of roleOffsets(w, "channels")) {
+    for (const k of taps) {
+      const from = w.offset + batchOffset + c + k;
+      for (let d = 0; d < depth; d++) heap[to++] = w.data[from + contracted[d]];
     }
-  });
-}
-
-/** The outputs `[lo, hi)` of the last dimension whose input, `base + o·stride`, lies
- * inside it. */
-function insideOutputs(rule: TapRule, base: number): [number, number] {
-  return [
-    Math.max(0, Math.ceil(-base / rule.stride)),
-    Math.min(rule.outputSize, Math.floor((rule.inputSize - 1 - base) / rule.stride) + 1),
-  ];
-}
-
-/**
- * The offset of the inputs that the taps `tap` read for the outer outputs `outer` (all
- * dimensions but the last, flattened), added to `base`; -1 if one of them lies in the
- * padding.
- */
-function outerOffset(
-  rules: readonly TapRule[],
-  tap: readonly number[],
-  outer: number,
-  inputStrides: readonly number[],
-  base: number,
-): number {
-  let offset = base;
-  for (let d = rules.length - 2; d >= 0; d--) {
-    const size = rules[d].outputSize;
-    const i = rules[d].base[tap[d]] + (outer % size) * rules[d].stride;
-    outer = Math.floor(outer / size);
-    if (i < 0 || i >= rules[d].inputSize) return -1;
-    offset += i * inputStrides[d];
   }
-  return offset;
 }

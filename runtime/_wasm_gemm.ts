@@ -41,6 +41,9 @@ import { BASELINE_GEMM_WASM, RELAXED_GEMM_WASM } from "./_gemm_wasm.ts";
 /** Element type of a GEMM in WASM memory. */
 export type WasmGemmDType = "float32" | "float64";
 
+/** Element type of a scratch region: a GEMM's, or `int32` for the offsets of an indirect B. */
+export type WasmScratchDType = WasmGemmDType | "int32";
+
 /** Which build of the kernels runs: fused multiply-add (`relaxed`) or mul, add (`baseline`). */
 export type WasmGemmBuild = "relaxed" | "baseline";
 
@@ -52,7 +55,38 @@ interface Kernels {
   workspaceBytes(double: number, m: number, n: number, k: number): number;
   gemmF32: KernelEntry;
   gemmF64: KernelEntry;
+  gemmIndirectF32: IndirectEntry;
+  gemmIndirectF64: IndirectEntry;
+  scatterAddF32: ScatterEntry;
+  scatterAddF64: ScatterEntry;
 }
+
+type IndirectEntry = (
+  m: number,
+  n: number,
+  k: number,
+  a: number,
+  aRowStride: number,
+  aColStride: number,
+  x: number,
+  rowOffsets: number,
+  colOffsets: number,
+  c: number,
+  cRowStride: number,
+  cColStride: number,
+  accumulate: number,
+  work: number,
+) => void;
+
+type ScatterEntry = (
+  x: number,
+  rowOffsets: number,
+  colOffsets: number,
+  rows: number,
+  cols: number,
+  c: number,
+  cRowStride: number,
+) => void;
 
 type KernelEntry = (
   m: number,
@@ -84,6 +118,7 @@ interface Instance {
   size: number;
   float32: Float32Array;
   float64: Float64Array;
+  int32: Int32Array;
 }
 
 /** Scratch regions start at multiples of this many bytes (a cache line). */
@@ -133,6 +168,7 @@ function current(): Instance {
     size: buffer.byteLength,
     float32: new Float32Array(buffer),
     float64: new Float64Array(buffer),
+    int32: new Int32Array(buffer),
   };
   instance = created;
   return created;
@@ -142,8 +178,8 @@ function alignUp(bytes: number): number {
   return Math.ceil(bytes / ALIGN) * ALIGN;
 }
 
-function elementSize(dtype: WasmGemmDType): number {
-  return dtype === "float32" ? 4 : 8;
+function elementSize(dtype: WasmScratchDType): number {
+  return dtype === "float64" ? 8 : 4;
 }
 
 /** Makes the memory at least `end` bytes long, growing it by at least half its size. */
@@ -161,6 +197,7 @@ function ensureBytes(state: Instance, end: number): void {
   state.size = buffer.byteLength;
   state.float32 = new Float32Array(buffer);
   state.float64 = new Float64Array(buffer);
+  state.int32 = new Int32Array(buffer);
 }
 
 /** Takes `bytes` from the top of the scratch stack, aligned; returns its byte address. */
@@ -212,7 +249,7 @@ export function wasmScratchMark(): number {
  * @param length Number of elements.
  * @returns The region's first element as an index into `wasmMemoryView(dtype)`.
  */
-export function wasmScratchReserve(dtype: WasmGemmDType, length: number): number {
+export function wasmScratchReserve(dtype: WasmScratchDType, length: number): number {
   if (!Number.isInteger(length) || length < 0) {
     throw new RangeError(
       `Cannot reserve WASM memory: length=${length} is not a non-negative integer`,
@@ -245,10 +282,11 @@ export function wasmScratchRelease(mark: number): void {
  */
 export function wasmMemoryView(dtype: "float32"): Float32Array;
 export function wasmMemoryView(dtype: "float64"): Float64Array;
+export function wasmMemoryView(dtype: "int32"): Int32Array;
 export function wasmMemoryView(dtype: WasmGemmDType): Float32Array | Float64Array;
-export function wasmMemoryView(dtype: WasmGemmDType): Float32Array | Float64Array {
+export function wasmMemoryView(dtype: WasmScratchDType): Float32Array | Float64Array | Int32Array {
   const state = current();
-  return dtype === "float32" ? state.float32 : state.float64;
+  return dtype === "float32" ? state.float32 : dtype === "float64" ? state.float64 : state.int32;
 }
 
 /**
@@ -374,4 +412,116 @@ function checkView(
       `Cannot run gemmInMemory: ${name} as a ${rows}×${cols} view spans elements ${first}..${last}, outside the WASM memory of ${elements}`,
     );
   }
+}
+
+/**
+ * {@linkcode gemmInMemory} with an indirect B: `B[p, j]` is element
+ * `xOffset + rowOffsets[p] + colOffsets[j]` of `wasmMemoryView(dtype)`, where `rowOffsets`
+ * (k entries) and `colOffsets` (n entries) are int32 regions at those element offsets of
+ * `wasmMemoryView("int32")`. This multiplies an unfolded input straight from its image: the
+ * row offsets name (channel, tap) and the column offsets output positions, or the reverse.
+ * Every address must lie inside the memory, and B reads up to 15 elements past the largest
+ * one (keep that room); sums run in the same order as {@linkcode gemmInMemory}'s.
+ *
+ * @param dtype Element type of A, B and C.
+ * @param m Rows of A and C.
+ * @param n Columns of B and C.
+ * @param k Columns of A, rows of B.
+ * @param aOffset Element offset of A[0, 0].
+ * @param aRowStride Elements from one row of A to the next.
+ * @param aColStride Elements from one column of A to the next.
+ * @param xOffset Element offset that B's offsets count from.
+ * @param rowOffsets Int32 offset of B's k row offsets.
+ * @param colOffsets Int32 offset of B's n column offsets.
+ * @param cOffset Element offset of C[0, 0].
+ * @param cRowStride Elements from one row of C to the next.
+ * @param cColStride Elements from one column of C to the next.
+ * @param accumulate Add to C instead of overwriting it.
+ */
+export function gemmIndirectInMemory(
+  dtype: WasmGemmDType,
+  m: number,
+  n: number,
+  k: number,
+  aOffset: number,
+  aRowStride: number,
+  aColStride: number,
+  xOffset: number,
+  rowOffsets: number,
+  colOffsets: number,
+  cOffset: number,
+  cRowStride: number,
+  cColStride: number,
+  accumulate: boolean,
+): void {
+  const state = current();
+  const size = elementSize(dtype);
+  checkSize(m, "m");
+  checkSize(n, "n");
+  checkSize(k, "k");
+  if (m === 0 || n === 0) return;
+  const elements = state.size / size;
+  if (k > 0) {
+    checkView("a", aOffset, aRowStride, aColStride, m, k, elements);
+    checkView("rowOffsets", rowOffsets, 1, 1, k, 1, state.size / 4);
+    checkView("colOffsets", colOffsets, 1, 1, n, 1, state.size / 4);
+  }
+  checkView("c", cOffset, cRowStride, cColStride, m, n, elements);
+  const mark = state.top;
+  try {
+    const double = size === 8 ? 1 : 0;
+    const work = reserveBytes(state, state.kernels.workspaceBytes(double, m, n, k));
+    const kernel = double ? state.kernels.gemmIndirectF64 : state.kernels.gemmIndirectF32;
+    kernel(
+      m,
+      n,
+      k,
+      aOffset * size,
+      aRowStride,
+      aColStride,
+      xOffset * size,
+      rowOffsets * 4,
+      colOffsets * 4,
+      cOffset * size,
+      cRowStride,
+      cColStride,
+      accumulate ? 1 : 0,
+      work,
+    );
+  } finally {
+    state.top = mark;
+  }
+}
+
+/**
+ * Scatter-adds a rows×cols block C in WASM memory (rows `cRowStride` apart, columns
+ * contiguous): `X[xOffset + rowOffsets[r] + colOffsets[j]] += C[r, j]`, r then j ascending.
+ * The offsets are int32 regions as for {@linkcode gemmIndirectInMemory}; within one row the
+ * targets must be distinct. The addresses are the caller's to keep inside the memory.
+ *
+ * @param dtype Element type of X and C.
+ * @param xOffset Element offset that the offsets count from.
+ * @param rowOffsets Int32 offset of the rows' offsets.
+ * @param colOffsets Int32 offset of the columns' offsets.
+ * @param rows Rows of C.
+ * @param cols Columns of C.
+ * @param cOffset Element offset of C[0, 0].
+ * @param cRowStride Elements from one row of C to the next.
+ */
+export function scatterAddInMemory(
+  dtype: WasmGemmDType,
+  xOffset: number,
+  rowOffsets: number,
+  colOffsets: number,
+  rows: number,
+  cols: number,
+  cOffset: number,
+  cRowStride: number,
+): void {
+  const state = current();
+  const size = elementSize(dtype);
+  if (rows === 0 || cols === 0) return;
+  checkView("c", cOffset, cRowStride, 1, rows, cols, state.size / size);
+  const kernel = size === 8 ? state.kernels.scatterAddF64 : state.kernels.scatterAddF32;
+  kernel(xOffset * size, rowOffsets * 4, colOffsets * 4, rows, cols, cOffset * size, cRowStride);
 }

@@ -90,6 +90,8 @@ export function gemmF32(
     b,
     bRowStride,
     bColStride,
+    0,
+    0,
     c,
     cRowStride,
     cColStride,
@@ -125,12 +127,164 @@ export function gemmF64(
     b,
     bRowStride,
     bColStride,
+    0,
+    0,
     c,
     cRowStride,
     cColStride,
     accumulate,
     work,
   );
+}
+
+/**
+ * C = A·B (or C += A·B) in float32 where B is indirect: B[p, j] is the f32 at
+ * `x + 4·(rowOffsets[p] + colOffsets[j])`, two i32 arrays of k and n element offsets. An
+ * unfolded input read straight from its (padded) image, without building it.
+ */
+export function gemmIndirectF32(
+  m: i32,
+  n: i32,
+  k: i32,
+  a: usize,
+  aRowStride: i32,
+  aColStride: i32,
+  x: usize,
+  rowOffsets: usize,
+  colOffsets: usize,
+  c: usize,
+  cRowStride: i32,
+  cColStride: i32,
+  accumulate: bool,
+  work: usize,
+): void {
+  gemm<f32>(
+    m,
+    n,
+    k,
+    a,
+    aRowStride,
+    aColStride,
+    x,
+    0,
+    0,
+    rowOffsets,
+    colOffsets,
+    c,
+    cRowStride,
+    cColStride,
+    accumulate,
+    work,
+  );
+}
+
+/** gemmIndirectF32 in float64: B[p, j] is the f64 at `x + 8·(rowOffsets[p] + colOffsets[j])`. */
+export function gemmIndirectF64(
+  m: i32,
+  n: i32,
+  k: i32,
+  a: usize,
+  aRowStride: i32,
+  aColStride: i32,
+  x: usize,
+  rowOffsets: usize,
+  colOffsets: usize,
+  c: usize,
+  cRowStride: i32,
+  cColStride: i32,
+  accumulate: bool,
+  work: usize,
+): void {
+  gemm<f64>(
+    m,
+    n,
+    k,
+    a,
+    aRowStride,
+    aColStride,
+    x,
+    0,
+    0,
+    rowOffsets,
+    colOffsets,
+    c,
+    cRowStride,
+    cColStride,
+    accumulate,
+    work,
+  );
+}
+
+/**
+ * Adds the rows×cols block C (rows `cRowStride` apart, columns contiguous) into X, scattered:
+ * `X[rowOffsets[r] + colOffsets[j]] += C[r, j]`, r and then j ascending (float32). The
+ * transpose of the indirect B: an unfolded gradient folded back into its image.
+ */
+export function scatterAddF32(
+  x: usize,
+  rowOffsets: usize,
+  colOffsets: usize,
+  rows: i32,
+  cols: i32,
+  c: usize,
+  cRowStride: i32,
+): void {
+  scatterAdd<f32>(x, rowOffsets, colOffsets, rows, cols, c, cRowStride);
+}
+
+/** scatterAddF32 in float64. */
+export function scatterAddF64(
+  x: usize,
+  rowOffsets: usize,
+  colOffsets: usize,
+  rows: i32,
+  cols: i32,
+  c: usize,
+  cRowStride: i32,
+): void {
+  scatterAdd<f64>(x, rowOffsets, colOffsets, rows, cols, c, cRowStride);
+}
+
+function scatterAdd<T>(
+  x: usize,
+  rowOffsets: usize,
+  colOffsets: usize,
+  rows: i32,
+  cols: i32,
+  c: usize,
+  crs: i32,
+): void {
+  const lanes = 16 / <i32> sizeof<T>();
+  for (let r = 0; r < rows; r++) {
+    const base = load<i32>(rowOffsets + <usize> (r * 4));
+    let from = c + bytes<T>(r * crs);
+    let j = 0;
+    while (j < cols) {
+      const colAt = colOffsets + <usize> (j * 4);
+      const first = load<i32>(colAt);
+      const to = x + bytes<T>(base + first);
+      if (j + lanes <= cols && consecutive(colAt, first, lanes)) {
+        const sum = sizeof<T>() == 4
+          ? f32x4.add(v128.load(to), v128.load(from))
+          : f64x2.add(v128.load(to), v128.load(from));
+        v128.store(to, sum);
+        j += lanes;
+        from += 16;
+      } else {
+        store<T>(to, load<T>(to) + load<T>(from));
+        j++;
+        from += sizeof<T>();
+      }
+    }
+  }
+}
+
+/** Whether the `count` i32 offsets at `at` are `first, first + 1, …`. */
+function consecutive(at: usize, first: i32, count: i32): bool {
+  for (let j = 1; j < count; j++) {
+    if (load<i32>(at + <usize> (j * 4)) != first + j) return false;
+  }
+  return true;
 }
 
 function roundUp(size: i32, step: i32): i32 {
@@ -152,6 +306,8 @@ function gemm<T>(
   b: usize,
   brs: i32,
   bcs: i32,
+  rowOffsets: usize,
+  colOffsets: usize,
   c: usize,
   crs: i32,
   ccs: i32,
@@ -174,7 +330,12 @@ function gemm<T>(
     const nc = min(ncMax, n - jc);
     for (let pc = 0; pc < k; pc += KC) {
       const kc = min(KC, k - pc);
-      packB<T>(b + bytes<T>(pc * brs + jc * bcs), brs, bcs, kc, nc, packedB);
+      if (rowOffsets != 0) {
+        const rows = rowOffsets + <usize> (pc * 4);
+        packBIndirect<T>(b, rows, colOffsets + <usize> (jc * 4), kc, nc, packedB);
+      } else {
+        packB<T>(b + bytes<T>(pc * brs + jc * bcs), brs, bcs, kc, nc, packedB);
+      }
       const overwrite = pc == 0 && !accumulate;
       for (let ic = 0; ic < m; ic += mcMax) {
         const mc = min(mcMax, m - ic);
@@ -395,6 +556,111 @@ function packColumnsB<T>(b: usize, across: usize, kc: i32, out: usize): void {
       out += 64;
     }
     b += 16;
+  }
+}
+
+/**
+ * Packs the kc×nc panel of an indirect B (B[p, j] at `x + size·(rows[p] + cols[j])`, the i32
+ * offsets `rows` and `cols` already advanced to the panel) into NR-wide slivers like packB.
+ * A sliver whose NR columns are consecutive (or, for float32, two apart) copies vectors; one
+ * whose rows come in consecutive runs loads columns and transposes them; the rest go one by one.
+ */
+function packBIndirect<T>(x: usize, rows: usize, cols: usize, kc: i32, nc: i32, out: usize): void {
+  const es = sizeof<T>();
+  const nr = sizeof<T>() == 8 ? NR_F64 : NR_F32;
+  const lanes = 16 / <i32> es;
+  for (let jr = 0; jr < nc; jr += nr) {
+    const count = min(nr, nc - jr);
+    const colAt = cols + <usize> (jr * 4);
+    const first = load<i32>(colAt);
+    let p = 0;
+    if (count == nr && consecutive(colAt, first, nr)) {
+      for (; p < kc; p++) {
+        const at = x + bytes<T>(load<i32>(rows + <usize> (p * 4)) + first);
+        v128.store(out, v128.load(at));
+        v128.store(out, v128.load(at, 16), 16);
+        out += 32;
+      }
+      continue;
+    }
+    if (count == nr && es == 4 && evenlySpaced(colAt, first, nr, 2)) {
+      // Every other value of 16: keep the even lanes of four vectors (one value past the last
+      // is read; callers leave room for it).
+      for (; p < kc; p++) {
+        const at = x + bytes<T>(load<i32>(rows + <usize> (p * 4)) + first);
+        const v0 = v128.load(at);
+        const v1 = v128.load(at, 16);
+        const v2 = v128.load(at, 32);
+        const v3 = v128.load(at, 48);
+        v128.store(out, i32x4.shuffle(v0, v1, 0, 2, 4, 6));
+        v128.store(out, i32x4.shuffle(v2, v3, 0, 2, 4, 6), 16);
+        out += 32;
+      }
+      continue;
+    }
+    while (p < kc) {
+      const row = load<i32>(rows + <usize> (p * 4));
+      if (count == nr && p + lanes <= kc && consecutive(rows + <usize> (p * 4), row, lanes)) {
+        packColumnsIndirect<T>(x + bytes<T>(row), colAt, out);
+        out += <usize> (lanes * nr * es);
+        p += lanes;
+        continue;
+      }
+      for (let j = 0; j < nr; j++) {
+        const value = j < count
+          ? load<T>(x + bytes<T>(row + load<i32>(colAt + <usize> (j * 4))))
+          : <T> 0;
+        store<T>(out, value);
+        out += es;
+      }
+      p++;
+    }
+  }
+}
+
+/** Whether the `count` i32 offsets at `at` are `first, first + step, …`. */
+function evenlySpaced(at: usize, first: i32, count: i32, step: i32): bool {
+  for (let j = 1; j < count; j++) {
+    if (load<i32>(at + <usize> (j * 4)) != first + j * step) return false;
+  }
+  return true;
+}
+
+/**
+ * Packs one v128's worth of consecutive rows (4 for float32, 2 for float64) of NR columns that
+ * start at `x + size·cols[j]`: loads a vector down every column and transposes them.
+ */
+function packColumnsIndirect<T>(x: usize, cols: usize, out: usize): void {
+  const c0 = v128.load(x + bytes<T>(load<i32>(cols)));
+  const c1 = v128.load(x + bytes<T>(load<i32>(cols, 4)));
+  const c2 = v128.load(x + bytes<T>(load<i32>(cols, 8)));
+  const c3 = v128.load(x + bytes<T>(load<i32>(cols, 12)));
+  if (sizeof<T>() == 4) {
+    const c4 = v128.load(x + bytes<T>(load<i32>(cols, 16)));
+    const c5 = v128.load(x + bytes<T>(load<i32>(cols, 20)));
+    const c6 = v128.load(x + bytes<T>(load<i32>(cols, 24)));
+    const c7 = v128.load(x + bytes<T>(load<i32>(cols, 28)));
+    let t0 = i32x4.shuffle(c0, c1, 0, 4, 1, 5);
+    let t1 = i32x4.shuffle(c2, c3, 0, 4, 1, 5);
+    let t2 = i32x4.shuffle(c0, c1, 2, 6, 3, 7);
+    let t3 = i32x4.shuffle(c2, c3, 2, 6, 3, 7);
+    v128.store(out, i64x2.shuffle(t0, t1, 0, 2));
+    v128.store(out, i64x2.shuffle(t0, t1, 1, 3), 32);
+    v128.store(out, i64x2.shuffle(t2, t3, 0, 2), 64);
+    v128.store(out, i64x2.shuffle(t2, t3, 1, 3), 96);
+    t0 = i32x4.shuffle(c4, c5, 0, 4, 1, 5);
+    t1 = i32x4.shuffle(c6, c7, 0, 4, 1, 5);
+    t2 = i32x4.shuffle(c4, c5, 2, 6, 3, 7);
+    t3 = i32x4.shuffle(c6, c7, 2, 6, 3, 7);
+    v128.store(out, i64x2.shuffle(t0, t1, 0, 2), 16);
+    v128.store(out, i64x2.shuffle(t0, t1, 1, 3), 48);
+    v128.store(out, i64x2.shuffle(t2, t3, 0, 2), 80);
+    v128.store(out, i64x2.shuffle(t2, t3, 1, 3), 112);
+  } else {
+    v128.store(out, i64x2.shuffle(c0, c1, 0, 2));
+    v128.store(out, i64x2.shuffle(c2, c3, 0, 2), 16);
+    v128.store(out, i64x2.shuffle(c0, c1, 1, 3), 32);
+    v128.store(out, i64x2.shuffle(c2, c3, 1, 3), 48);
   }
 }
 

@@ -1,0 +1,174 @@
+// Zero-padded images in WASM memory: every input that a convolution's taps read, laid out
+// so that the unfolded input is an indirect matrix, entry (c, k, o) at
+// `c·plane + tapOffsets[k] + outputOffsets[o]`, with no bounds to check.
+import { contiguousStrides, shapeSize } from "./_tensor.ts";
+
+type Data = Float32Array | Float64Array;
+
+/** One index pattern as the kernels read it: the row `i = base[k] + o·stride` for local
+ * tap `k` and local output `o`, valid when it lies in `[0, inputSize)`. */
+export interface TapRule {
+  /** `base[k]` for every local tap. */
+  base: Int32Array;
+  stride: number;
+  /** Local sizes of the tap, output and input dimensions. */
+  kernelSize: number;
+  outputSize: number;
+  inputSize: number;
+}
+
+/** Where an image's inputs sit inside its padded plane. */
+export interface PaddedGeometry {
+  /** Zeros before input 0, per dimension. */
+  readonly before: readonly number[];
+  /** Padded sizes per dimension. */
+  readonly sizes: readonly number[];
+  /** Contiguous strides of the padded plane. */
+  readonly strides: readonly number[];
+  /** Elements of one padded plane. */
+  readonly plane: number;
+  /** Elements of the inputs of one plane (unpadded). */
+  readonly inputs: number;
+}
+
+/** Elements the indirect kernels may read past an image's last element. */
+export const IMAGE_SLACK = 16;
+
+/** The smallest padded plane that holds every input and every position a tap reads
+ * (rules with at least one tap and one output). */
+export function paddedGeometry(rules: readonly TapRule[]): PaddedGeometry {
+  const before: number[] = [];
+  const sizes: number[] = [];
+  for (const rule of rules) {
+    let low = 0;
+    let high = rule.inputSize;
+    for (const base of rule.base) {
+      low = Math.min(low, base);
+      high = Math.max(high, base + (rule.outputSize - 1) * rule.stride + 1);
+    }
+    before.push(-low);
+    sizes.push(high - low);
+  }
+  return {
+    before,
+    sizes,
+    strides: contiguousStrides(sizes),
+    plane: shapeSize(sizes),
+    inputs: shapeSize(rules.map((r) => r.inputSize)),
+  };
+}
+
+/** Offset in the padded plane of the input that every tap (flattened) reads for output 0. */
+export function tapOffsets(rules: readonly TapRule[], geometry: PaddedGeometry): Int32Array {
+  const taps = rules.map((r) => r.kernelSize);
+  const offsets = new Int32Array(shapeSize(taps));
+  const index = new Array<number>(rules.length).fill(0);
+  for (let k = 0; k < offsets.length; k++) {
+    let at = 0;
+    for (let d = 0; d < rules.length; d++) {
+      at += (rules[d].base[index[d]] + geometry.before[d]) * geometry.strides[d];
+    }
+    offsets[k] = at;
+    advance(index, taps);
+  }
+  return offsets;
+}
+
+/** Offset in the padded plane of every output position (flattened) relative to tap 0's. */
+export function outputOffsets(rules: readonly TapRule[], geometry: PaddedGeometry): Int32Array {
+  const outputs = rules.map((r) => r.outputSize);
+  const offsets = new Int32Array(shapeSize(outputs));
+  const index = new Array<number>(rules.length).fill(0);
+  for (let o = 0; o < offsets.length; o++) {
+    let at = 0;
+    for (let d = 0; d < rules.length; d++) at += index[d] * rules[d].stride * geometry.strides[d];
+    offsets[o] = at;
+    advance(index, outputs);
+  }
+  return offsets;
+}
+
+/** The indirect matrix's offsets of `(plane, tap)` for `planes` planes: `p·plane + tap`. */
+export function planeTapOffsets(taps: Int32Array, planes: number, plane: number): Int32Array {
+  const offsets = new Int32Array(planes * taps.length);
+  for (let p = 0; p < planes; p++) {
+    for (let k = 0; k < taps.length; k++) offsets[p * taps.length + k] = p * plane + taps[k];
+  }
+  return offsets;
+}
+
+/**
+ * Copies the inputs of `planeOffsets.length` planes from `src` (plane `p` starting at
+ * `planeOffsets[p]`, dimensions `strides` apart) into the interiors of the padded planes at
+ * `at` in `heap`. The borders are left as they are: zero them once.
+ */
+export function stageImage(
+  heap: Data,
+  at: number,
+  geometry: PaddedGeometry,
+  rules: readonly TapRule[],
+  src: Data,
+  planeOffsets: readonly number[],
+  strides: readonly number[],
+): void {
+  const n = rules.length;
+  const inner = rules[n - 1].inputSize;
+  const innerStride = strides[n - 1];
+  const outer = rules.slice(0, -1).map((r) => r.inputSize);
+  const lines = shapeSize(outer);
+  const index = new Array<number>(n - 1).fill(0);
+  for (let p = 0; p < planeOffsets.length; p++) {
+    index.fill(0);
+    for (let line = 0; line < lines; line++) {
+      let from = planeOffsets[p];
+      let to = at + p * geometry.plane + geometry.before[n - 1];
+      for (let d = 0; d < n - 1; d++) {
+        from += index[d] * strides[d];
+        to += (index[d] + geometry.before[d]) * geometry.strides[d];
+      }
+      if (innerStride === 1 && inner >= 64) {
+        heap.set(src.subarray(from, from + inner), to);
+      } else {
+        for (let e = 0; e < inner; e++, from += innerStride) heap[to + e] = src[from];
+      }
+      advance(index, outer);
+    }
+  }
+}
+
+/** Copies the interiors of `planes` padded planes at `at` in `heap` into `out`, plane `p`
+ * as contiguous inputs from `outAt + p·geometry.inputs`. */
+export function unstageImage(
+  heap: Data,
+  at: number,
+  geometry: PaddedGeometry,
+  rules: readonly TapRule[],
+  planes: number,
+  out: Data,
+  outAt: number,
+): void {
+  const n = rules.length;
+  const inner = rules[n - 1].inputSize;
+  const outer = rules.slice(0, -1).map((r) => r.inputSize);
+  const lines = shapeSize(outer);
+  const index = new Array<number>(n - 1).fill(0);
+  let to = outAt;
+  for (let p = 0; p < planes; p++) {
+    index.fill(0);
+    for (let line = 0; line < lines; line++) {
+      let from = at + p * geometry.plane + geometry.before[n - 1];
+      for (let d = 0; d < n - 1; d++) from += (index[d] + geometry.before[d]) * geometry.strides[d];
+      out.set(heap.subarray(from, from + inner), to);
+      to += inner;
+      advance(index, outer);
+    }
+  }
+}
+
+/** Steps a row-major multi-index forward by one, wrapping. */
+function advance(index: number[], shape: readonly number[]): void {
+  for (let d = index.length - 1; d >= 0; d--) {
+    if (++index[d] < shape[d]) return;
+    index[d] = 0;
+  }
+}

@@ -1,0 +1,174 @@
+import assert from "node:assert/strict";
+import {
+  forceWasmGemmBuild,
+  gemmIndirectInMemory,
+  gemmInMemory,
+  scatterAddInMemory,
+  wasmGemmBuilds,
+  type WasmGemmDType,
+  wasmMemoryView,
+  wasmScratchMark,
+  wasmScratchRelease,
+  wasmScratchReserve,
+} from "../../runtime/_wasm_gemm.ts";
+import { mulberry32 } from "../_random.ts";
+
+/** Runs `fn` between a mark and its release. */
+function scoped<T>(fn: () => T): T {
+  const mark = wasmScratchMark();
+  try {
+    return fn();
+  } finally {
+    wasmScratchRelease(mark);
+  }
+}
+
+/** Offset tables that exercise every packing path of the indirect B: runs of consecutive
+ * offsets (vector copies), offsets two apart (float32 even lanes), consecutive rows
+ * (transposed loads) and scattered ones (one by one). */
+const LAYOUTS: Record<string, (count: number, random: () => number) => number[]> = {
+  consecutive: (count) => Array.from({ length: count }, (_, i) => 3 + i),
+  "two apart": (count) => Array.from({ length: count }, (_, i) => 2 * i + 1),
+  "rows of 7": (count) => Array.from({ length: count }, (_, i) => 20 * Math.floor(i / 7) + (i % 7)),
+  scattered: (count, random) => Array.from({ length: count }, () => Math.floor(random() * 40)),
+};
+
+/** Multiplies A by the indirect B, and by the same B written out as a dense matrix. */
+function indirectAndDense(
+  dtype: WasmGemmDType,
+  m: number,
+  n: number,
+  k: number,
+  rowOffsets: number[],
+  colOffsets: number[],
+  accumulate: boolean,
+  seed: number,
+): { indirect: number[]; dense: number[]; loop: number[] } {
+  return scoped(() => {
+    const random = mulberry32(seed);
+    const span = Math.max(0, ...rowOffsets) + Math.max(0, ...colOffsets) + 1;
+    const x = wasmScratchReserve(dtype, span + 16);
+    const a = wasmScratchReserve(dtype, m * k);
+    const b = wasmScratchReserve(dtype, k * n);
+    const c1 = wasmScratchReserve(dtype, m * n);
+    const c2 = wasmScratchReserve(dtype, m * n);
+    const rows = wasmScratchReserve("int32", k);
+    const cols = wasmScratchReserve("int32", n);
+    let heap = wasmMemoryView(dtype);
+    for (let i = 0; i < span + 16; i++) heap[x + i] = random() - 0.5;
+    for (let i = 0; i < m * k; i++) heap[a + i] = random() - 0.5;
+    for (let i = 0; i < m * n; i++) heap[c1 + i] = heap[c2 + i] = random() - 0.5;
+    const before = Array.from(heap.subarray(c1, c1 + m * n));
+    for (let p = 0; p < k; p++) {
+      for (let j = 0; j < n; j++) heap[b + p * n + j] = heap[x + rowOffsets[p] + colOffsets[j]];
+    }
+    const ints = wasmMemoryView("int32");
+    ints.set(rowOffsets, rows);
+    ints.set(colOffsets, cols);
+    gemmIndirectInMemory(dtype, m, n, k, a, k, 1, x, rows, cols, c1, n, 1, accumulate);
+    gemmInMemory(dtype, m, n, k, a, k, 1, b, n, 1, c2, n, 1, accumulate);
+    heap = wasmMemoryView(dtype);
+    const loop: number[] = [];
+    for (let i = 0; i < m; i++) {
+      for (let j = 0; j < n; j++) {
+        let sum = accumulate ? before[i * n + j] : 0;
+        for (let p = 0; p < k; p++) {
+          sum += heap[a + i * k + p] * heap[x + rowOffsets[p] + colOffsets[j]];
+        }
+        loop.push(sum);
+      }
+    }
+    return {
+      indirect: Array.from(heap.subarray(c1, c1 + m * n)),
+      dense: Array.from(heap.subarray(c2, c2 + m * n)),
+      loop,
+    };
+  });
+}
+
+for (const build of wasmGemmBuilds()) {
+  for (const dtype of ["float32", "float64"] as const) {
+    Deno.test(`gemmIndirectInMemory() equals gemmInMemory() on the gathered B bit for bit (${build}, ${dtype})`, () => {
+      forceWasmGemmBuild(build);
+      try {
+        let seed = 1;
+        for (const [rowName, rowLayout] of Object.entries(LAYOUTS)) {
+          for (const [colName, colLayout] of Object.entries(LAYOUTS)) {
+            for (const [m, n, k] of [[7, 19, 13], [13, 37, 300], [1, 8, 4]]) {
+              const random = mulberry32(seed);
+              const rowOffsets = rowLayout(k, random);
+              const colOffsets = colLayout(n, random);
+              const accumulate = seed % 2 === 0;
+              const { indirect, dense, loop } = indirectAndDense(
+                dtype,
+                m,
+                n,
+                k,
+                rowOffsets,
+                colOffsets,
+                accumulate,
+                seed++,
+              );
+              const label = `rows ${rowName}, columns ${colName}, ${m}×${n}×${k}`;
+              assert.deepEqual(indirect, dense, label);
+              const tolerance = dtype === "float32" ? 1e-4 : 1e-12;
+              indirect.forEach((value, i) =>
+                assert.ok(Math.abs(value - loop[i]) <= tolerance * (1 + k), label)
+              );
+            }
+          }
+        }
+      } finally {
+        forceWasmGemmBuild(undefined);
+      }
+    });
+  }
+}
+
+for (const dtype of ["float32", "float64"] as const) {
+  Deno.test(`scatterAddInMemory() adds every entry into its target (${dtype})`, () => {
+    scoped(() => {
+      const random = mulberry32(7);
+      const [rows, cols] = [9, 23];
+      // Rows overlap one another; within a row, targets are distinct.
+      const rowOffsets = Array.from({ length: rows }, (_, r) => 5 * r);
+      for (const layout of [LAYOUTS.consecutive, LAYOUTS["two apart"], LAYOUTS["rows of 7"]]) {
+        const colOffsets = layout(cols, random);
+        const span = Math.max(...rowOffsets) + Math.max(...colOffsets) + 1;
+        const x = wasmScratchReserve(dtype, span);
+        const c = wasmScratchReserve(dtype, rows * cols);
+        const rowsAt = wasmScratchReserve("int32", rows);
+        const colsAt = wasmScratchReserve("int32", cols);
+        const heap = wasmMemoryView(dtype);
+        for (let i = 0; i < span; i++) heap[x + i] = random();
+        for (let i = 0; i < rows * cols; i++) heap[c + i] = random();
+        const expected = Array.from(heap.subarray(x, x + span));
+        for (let r = 0; r < rows; r++) {
+          for (let j = 0; j < cols; j++) {
+            const at = rowOffsets[r] + colOffsets[j];
+            expected[at] = dtype === "float32"
+              ? Math.fround(expected[at] + heap[c + r * cols + j])
+              : expected[at] + heap[c + r * cols + j];
+          }
+        }
+        const ints = wasmMemoryView("int32");
+        ints.set(rowOffsets, rowsAt);
+        ints.set(colOffsets, colsAt);
+        scatterAddInMemory(dtype, x, rowsAt, colsAt, rows, cols, c, cols);
+        assert.deepEqual(Array.from(wasmMemoryView(dtype).subarray(x, x + span)), expected);
+      }
+    });
+  });
+}
+
+Deno.test("gemmIndirectInMemory() rejects offset tables outside the memory", () => {
+  scoped(() => {
+    const a = wasmScratchReserve("float32", 4);
+    const c = wasmScratchReserve("float32", 4);
+    const size = wasmMemoryView("int32").length;
+    assert.throws(
+      () => gemmIndirectInMemory("float32", 2, 2, 2, a, 2, 1, 0, size - 1, 0, c, 2, 1, false),
+      (error: Error) => error instanceof RangeError && /rowOffsets/.test(error.message),
+    );
+  });
+});
