@@ -21,8 +21,11 @@ import type { TensorView } from "./_protocol.ts";
  * {@linkcode configureWorkers}): operands are placed once in `SharedArrayBuffer`s
  * (unless they already are, see {@linkcode toShared}; the pool reuses the memory of
  * these copies in later calls), every worker computes its slice
- * with the synchronous executor and writes it into one shared result. Smaller ones run
- * on the calling thread. Calls are queued first come, first served.
+ * with the synchronous executor and writes it into one shared result, which is copied
+ * once into the array returned (the shared result's memory is reused by later calls:
+ * fresh memory costs page faults, several ms per MB on small VMs, far more than the
+ * copy). Smaller ones run on the calling thread. Calls are queued first come, first
+ * served.
  *
  * Arguments are checked on the calling thread by the checks of `einsumSync`: invalid
  * ones reject with the same `TypeError` or `RangeError`. A shard that throws rejects
@@ -31,7 +34,8 @@ import type { TensorView } from "./_protocol.ts";
  *
  * @param equation numpy or einops style einsum equation.
  * @param operands The tensors, one per term of the equation; they are not changed.
- * @returns A Promise of the contraction (over a `SharedArrayBuffer` when sharded).
+ * @returns A Promise of the contraction, over an ordinary `ArrayBuffer` (pass it to
+ *   {@linkcode toShared} to hand it to workers without a copy each call).
  *
  * @example Batched matrix product
  * ```ts
@@ -52,8 +56,10 @@ export async function einsum(equation: string, ...operands: NdArray[]): Promise<
   if (shards === null) return executePlan(plan, operands);
   const dtype = resultDType(operands);
   const size = plan.outputShape.reduce((a, b) => a * b, 1);
-  const out = ndarray(sharedArray(dtype, size), [...plan.outputShape]);
   const stash = pool.stash;
+  const out = ndarray(sharedArray(dtype, size, (bytes) => stash.take(bytes)), [
+    ...plan.outputShape,
+  ]);
   const staged = new Map<NdArray, NdArray>();
   const shared = operands.map((x) => {
     if (x.data.buffer instanceof SharedArrayBuffer) return x;
@@ -61,11 +67,19 @@ export async function einsum(equation: string, ...operands: NdArray[]): Promise<
     return staged.get(x)!;
   });
   const jobs = shardJobs(plan, shared, shards, out);
-  Promise.allSettled(jobs).then(() => {
+  const settled = Promise.allSettled(jobs);
+  settled.then(() => {
     for (const copy of staged.values()) stash.give(copy.data.buffer as SharedArrayBuffer);
   });
-  await Promise.all(jobs);
-  return out;
+  try {
+    await Promise.all(jobs);
+    const result = dtype === "float32" ? new Float32Array(size) : new Float64Array(size);
+    result.set(out.data);
+    return ndarray(result, [...plan.outputShape]);
+  } finally {
+    // Reused only once every shard has stopped writing and the result is copied out.
+    settled.then(() => stash.give(out.data.buffer as SharedArrayBuffer));
+  }
 }
 
 function shardJobs(

@@ -12,6 +12,19 @@ import { einsum, toShared } from "@einconv/workers";
 import ndarray from "ndarray";
 import { mulberry32, randomTensor, randomView } from "../_random.ts";
 import { withWorkers } from "./_with_workers.ts";
+import { dispatchObserver } from "../../workers/_test_hooks.ts";
+
+/** Runs `call` and counts the shards the pool hands to workers meanwhile. */
+async function countDispatches<T>(call: () => Promise<T>): Promise<[T, number]> {
+  let count = 0;
+  const before = dispatchObserver.observe;
+  dispatchObserver.observe = () => count++;
+  try {
+    return [await call(), count];
+  } finally {
+    dispatchObserver.observe = before;
+  }
+}
 
 /** Large enough to shard (over 1e7 FLOPs), small enough to take milliseconds. */
 const BATCHED = { equation: "bij,bjk->bik", shapes: [[4, 128, 128], [4, 128, 128]] };
@@ -39,8 +52,9 @@ function convOperands(rng: () => number, dtype: DType): NdArray[] {
 
 /** Asserts that `einsum` ran on the pool and equals einsumSync bit for bit. */
 async function assertPoolMatchesSync(equation: string, operands: NdArray[]): Promise<void> {
-  const result = await einsum(equation, ...operands);
-  assert.ok(result.data.buffer instanceof SharedArrayBuffer, "ran on the pool");
+  const [result, shards] = await countDispatches(() => einsum(equation, ...operands));
+  assert.ok(shards >= 2, "ran on the pool");
+  assert.ok(result.data.buffer instanceof ArrayBuffer, "an ordinary array");
   const expected = einsumSync(equation, ...operands);
   assert.deepEqual(result.shape, expected.shape);
   assert.deepEqual(result.stride, expected.stride);
@@ -87,14 +101,14 @@ Deno.test("einsum() on the pool reads strided, offset and shared views unchanged
 Deno.test("einsum() keeps small calls and count 0 on the calling thread", async () => {
   const a = tensor([[1, 2], [3, 4]]);
   await withWorkers(2, async () => {
-    const small = await einsum("ij,jk->ik", a, a);
-    assert.ok(small.data.buffer instanceof ArrayBuffer);
+    const [small, shards] = await countDispatches(() => einsum("ij,jk->ik", a, a));
+    assert.equal(shards, 0);
     assert.deepEqual(Array.from(small.data), [7, 10, 15, 22]);
   });
   await withWorkers(0, async () => {
     const [x, y] = BATCHED.shapes.map((shape) => randomTensor(mulberry32(3), shape));
-    const big = await einsum(BATCHED.equation, x, y);
-    assert.ok(big.data.buffer instanceof ArrayBuffer);
+    const [big, shards] = await countDispatches(() => einsum(BATCHED.equation, x, y));
+    assert.equal(shards, 0);
     assert.deepEqual(big.data, einsumSync(BATCHED.equation, x, y).data);
   });
 });
@@ -142,5 +156,20 @@ Deno.test("einsum() answers 100 concurrent calls of mixed sizes, all correct", a
       const { equation, operands } = problems[at];
       assert.deepEqual(result.data, einsumSync(equation, ...operands).data, `call ${at}`);
     });
+  });
+});
+
+Deno.test("einsum() results of the pool are their own memory, untouched by later calls", async () => {
+  const rng = mulberry32(9);
+  const [x, y, z] = [0, 1, 2].map(() => randomTensor(rng, BATCHED.shapes[0]));
+  await withWorkers(2, async () => {
+    const first = await einsum(BATCHED.equation, x, y);
+    const copy = Float64Array.from(first.data);
+    // Same size: the pool reuses the memory it computed `first` in.
+    const second = await einsum(BATCHED.equation, y, z);
+    assert.notEqual(first.data.buffer, second.data.buffer);
+    assert.deepEqual(Float64Array.from(first.data), copy);
+    assert.deepEqual(first.data, einsumSync(BATCHED.equation, x, y).data);
+    assert.deepEqual(second.data, einsumSync(BATCHED.equation, y, z).data);
   });
 });
