@@ -59,7 +59,20 @@ interface Kernels {
   gemmIndirectF64: IndirectEntry;
   scatterAddF32: ScatterEntry;
   scatterAddF64: ScatterEntry;
+  rowIndirectF32: RowEntry;
+  rowIndirectF64: RowEntry;
 }
+
+type RowEntry = (
+  k: number,
+  n: number,
+  a: number,
+  x: number,
+  rowOffsets: number,
+  colOffsets: number,
+  c: number,
+  accumulate: number,
+) => void;
 
 type IndirectEntry = (
   m: number,
@@ -421,7 +434,8 @@ function checkView(
  * `wasmMemoryView("int32")`. This multiplies an unfolded input straight from its image: the
  * row offsets name (channel, tap) and the column offsets output positions, or the reverse.
  * Every address must lie inside the memory, and B reads up to 15 elements past the largest
- * one (keep that room); sums run in the same order as {@linkcode gemmInMemory}'s.
+ * one (keep that room); sums run in the same order as {@linkcode gemmInMemory}'s, also
+ * for a single row of A, which runs a kernel of its own.
  *
  * @param dtype Element type of A, B and C.
  * @param m Rows of A and C.
@@ -467,6 +481,21 @@ export function gemmIndirectInMemory(
     checkView("colOffsets", colOffsets, 1, 1, n, 1, state.size / 4);
   }
   checkView("c", cOffset, cRowStride, cColStride, m, n, elements);
+  if (m === 1 && aColStride === 1 && cColStride === 1) {
+    // One row (a depthwise convolution): a kernel that does not pad it to a tile's rows.
+    const kernel = size === 8 ? state.kernels.rowIndirectF64 : state.kernels.rowIndirectF32;
+    kernel(
+      k,
+      n,
+      aOffset * size,
+      xOffset * size,
+      rowOffsets * 4,
+      colOffsets * 4,
+      cOffset * size,
+      accumulate ? 1 : 0,
+    );
+    return;
+  }
   const mark = state.top;
   try {
     const double = size === 8 ? 1 : 0;

@@ -1,5 +1,37 @@
 import type { ContractionPlan } from "./contract_path.ts";
 import { describeValue as describe } from "./validate.ts";
+import { shapeSize } from "./_tensor.ts";
+
+/**
+ * At most this many shards per worker: the pool hands them out as workers come free, so
+ * a faster worker takes more (the cores of one machine need not be equally fast: on this
+ * project's 2-core VM one runs SIMD code about 1.5× slower than the other).
+ *
+ * @example A convolution's batch of 8 in 8 shards for 2 workers
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { contractPath, planShards, SHARDS_PER_WORKER } from "@einconv/runtime";
+ *
+ * const plan = contractPath(
+ *   "nchw,koh,lpw,dckl->ndop",
+ *   [8, 64, 56, 56],
+ *   [3, 56, 56],
+ *   [3, 56, 56],
+ *   [64, 64, 3, 3],
+ * );
+ * const shards = planShards(plan, 2)!;
+ * assert.equal(shards.boundaries.length - 1, Math.min(8, 2 * SHARDS_PER_WORKER));
+ * ```
+ */
+export const SHARDS_PER_WORKER = 4;
+/** Shards beyond one per worker are each at least this many FLOPs: about a millisecond,
+ * several times a round trip to a worker. */
+const MIN_EXTRA_SHARD_FLOPS = 3e7;
+/** Extra shards re-read the operands that lack the split index; re-reading an element
+ * is counted as this many FLOPs (a copy into a packed panel, a cache miss)… */
+const REREAD_FLOPS = 16;
+/** …and all extra shards together may add at most this share of the plan's FLOPs. */
+const REREAD_SHARE = 0.05;
 
 /**
  * Contractions cheaper than this many FLOPs (opt_einsum's count) are not sharded: on this
@@ -49,11 +81,17 @@ export interface ShardPlan {
  * Every operand holding the split index is read through a slice, so a step whose
  * operands hold it costs its share of the FLOPs, while a step whose operands do not is
  * recomputed in full by every shard. The index chosen is the output index whose split
- * gives the cheapest largest shard, then the least repeated work, then the earliest in
+ * gives the cheapest largest shard, then the least repeated work, then the fewest
+ * elements every shard must read whole (an implicit GEMM's data operand counts once per
+ * kernel tap: a weight gradient splits along input channels), then the earliest in
  * the output (the batch index of the convolution expressions, then output channels).
- * Shards are as even as the index's size allows, at most one per worker. A split that
- * would not make the largest shard at least a quarter cheaper than the whole plan is
- * not worth it, and one shard covers the output.
+ * Shards are as even as the index's size allows, one per worker; when no step is
+ * recomputed, up to {@linkcode SHARDS_PER_WORKER} per worker, as long as each extra one
+ * is worth a round trip and the operands lacking the index are small enough to re-read
+ * (a convolution split along its batch: yes; its weight gradient split along channels,
+ * which every shard would unfold the whole input for: no). A split that would not make
+ * the largest shard at least a quarter cheaper than the whole plan is not worth it, and
+ * one shard covers the output.
  *
  * @param plan A plan from {@linkcode contractPath}.
  * @param workers Number of workers, a non-negative integer.
@@ -92,6 +130,7 @@ export function planShards(
   }
   if (workers === 0 || plan.flops < minFlops) return null;
   let best: ShardPlan | null = null;
+  let bestReread = Infinity;
   for (const index of plan.parsed.output) {
     const size = plan.sizes.get(index)!;
     if (size === 0) continue;
@@ -108,19 +147,60 @@ export function planShards(
       shardFlops: carried * Math.ceil(size / count) / size + uncarried,
       repeatedFlops: uncarried * (count - 1),
     };
+    const reread = rereadElements(plan, index);
     if (
       best === null || candidate.shardFlops < best.shardFlops ||
-      (candidate.shardFlops === best.shardFlops && candidate.repeatedFlops < best.repeatedFlops)
+      (candidate.shardFlops === best.shardFlops &&
+        (candidate.repeatedFlops < best.repeatedFlops ||
+          (candidate.repeatedFlops === best.repeatedFlops && reread < bestReread)))
     ) {
       best = candidate;
+      bestReread = reread;
     }
   }
   if (best === null) return null;
-  if (best.boundaries.length > 2 && best.shardFlops > 0.75 * plan.flops) {
-    const size = best.boundaries.at(-1)!;
+  const size = best.boundaries.at(-1)!;
+  const count = best.boundaries.length - 1;
+  if (count > 1 && best.shardFlops > 0.75 * plan.flops) {
     return { index: best.index, boundaries: [0, size], shardFlops: plan.flops, repeatedFlops: 0 };
   }
-  return best;
+  if (count < 2 || best.repeatedFlops > 0) return best;
+  const pieces = extraShards(plan, best.index, count, size);
+  return pieces === count ? best : {
+    index: best.index,
+    boundaries: evenBoundaries(size, pieces),
+    shardFlops: plan.flops * Math.ceil(size / pieces) / size,
+    repeatedFlops: 0,
+  };
+}
+
+/** How many shards a split of `count` shards along `index` (of size `size`, with no
+ * recomputed step) may become: see planShards. */
+function extraShards(plan: ContractionPlan, index: string, count: number, size: number): number {
+  const lacking = rereadElements(plan, index);
+  let pieces = Math.min(
+    size,
+    count * SHARDS_PER_WORKER,
+    Math.floor(plan.flops / MIN_EXTRA_SHARD_FLOPS),
+  );
+  if (lacking > 0) {
+    pieces = Math.min(pieces, Math.floor(REREAD_SHARE * plan.flops / (REREAD_FLOPS * lacking)));
+  }
+  return Math.max(count, pieces);
+}
+
+/** Elements that every shard of a split along `index` reads whole: the operands lacking
+ * it (index patterns are never read as numbers), an implicit GEMM's data operand counted
+ * once per kernel tap, since each shard unfolds it. */
+function rereadElements(plan: ContractionPlan, index: string): number {
+  const motif = plan.implicitGemm;
+  const taps = motif === null ? 1 : shapeSize(motif.patterns.map((at) => plan.inputShapes[at][0]));
+  let elements = 0;
+  plan.parsed.inputs.forEach((names, at) => {
+    if (plan.patterns[at] !== undefined || names.includes(index)) return;
+    elements += shapeSize(plan.inputShapes[at]) * (motif?.data === at ? taps : 1);
+  });
+  return elements;
 }
 
 /** `count + 1` boundaries splitting `[0, size)` into parts whose sizes differ by at most 1,

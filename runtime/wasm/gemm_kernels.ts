@@ -279,6 +279,99 @@ function scatterAdd<T>(
   }
 }
 
+/**
+ * c = a·B (or c += a·B) for one row `a` of k float32 values and an indirect B as in
+ * gemmIndirectF32: a depthwise convolution's product, which a GEMM would pad to MR rows.
+ * Sums run in gemm's order (blocks of KC, each from zero), so results match it bit for bit.
+ */
+export function rowIndirectF32(
+  k: i32,
+  n: i32,
+  a: usize,
+  x: usize,
+  rowOffsets: usize,
+  colOffsets: usize,
+  c: usize,
+  accumulate: bool,
+): void {
+  rowIndirect<f32>(k, n, a, x, rowOffsets, colOffsets, c, accumulate);
+}
+
+/** rowIndirectF32 in float64. */
+export function rowIndirectF64(
+  k: i32,
+  n: i32,
+  a: usize,
+  x: usize,
+  rowOffsets: usize,
+  colOffsets: usize,
+  c: usize,
+  accumulate: bool,
+): void {
+  rowIndirect<f64>(k, n, a, x, rowOffsets, colOffsets, c, accumulate);
+}
+
+function rowIndirect<T>(
+  k: i32,
+  n: i32,
+  a: usize,
+  x: usize,
+  rowOffsets: usize,
+  colOffsets: usize,
+  c: usize,
+  accumulate: bool,
+): void {
+  if (n <= 0) return;
+  if (k <= 0) {
+    if (!accumulate) fillZero<T>(1, n, c, n, 1);
+    return;
+  }
+  const lanes = 16 / <i32> sizeof<T>();
+  for (let pc = 0; pc < k; pc += KC) {
+    const kc = min(KC, k - pc);
+    const overwrite = pc == 0 && !accumulate;
+    const rows = rowOffsets + <usize> (pc * 4);
+    const weights = a + bytes<T>(pc);
+    let j = 0;
+    while (j < n) {
+      const colAt = colOffsets + <usize> (j * 4);
+      const first = load<i32>(colAt);
+      const to = c + bytes<T>(j);
+      if (j + 2 * lanes <= n && consecutive(colAt, first, 2 * lanes)) {
+        let acc0 = v128.splat<T>(0);
+        let acc1 = v128.splat<T>(0);
+        const from = x + bytes<T>(first);
+        for (let p = 0; p < kc; p++) {
+          const at = from + bytes<T>(load<i32>(rows + <usize> (p * 4)));
+          const w = v128.splat<T>(load<T>(weights + bytes<T>(p)));
+          if (sizeof<T>() == 4) {
+            acc0 = maddF32(w, v128.load(at), acc0);
+            acc1 = maddF32(w, v128.load(at, 16), acc1);
+          } else {
+            acc0 = maddF64(w, v128.load(at), acc0);
+            acc1 = maddF64(w, v128.load(at, 16), acc1);
+          }
+        }
+        if (sizeof<T>() == 4) storeRowF32(to, acc0, acc1, overwrite);
+        else storeRowF64(to, acc0, acc1, overwrite);
+        j += 2 * lanes;
+        continue;
+      }
+      // One column: the same products and sums as a lane of the vector path.
+      let acc = v128.splat<T>(0);
+      const from = x + bytes<T>(first);
+      for (let p = 0; p < kc; p++) {
+        const value = v128.splat<T>(load<T>(from + bytes<T>(load<i32>(rows + <usize> (p * 4)))));
+        const w = v128.splat<T>(load<T>(weights + bytes<T>(p)));
+        acc = sizeof<T>() == 4 ? maddF32(w, value, acc) : maddF64(w, value, acc);
+      }
+      const sum = v128.extract_lane<T>(acc, 0);
+      store<T>(to, overwrite ? sum : load<T>(to) + sum);
+      j++;
+    }
+  }
+}
+
 /** Whether the `count` i32 offsets at `at` are `first, first + 1, …`. */
 function consecutive(at: usize, first: i32, count: i32): bool {
   for (let j = 1; j < count; j++) {

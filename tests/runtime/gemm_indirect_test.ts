@@ -94,7 +94,7 @@ for (const build of wasmGemmBuilds()) {
         let seed = 1;
         for (const [rowName, rowLayout] of Object.entries(LAYOUTS)) {
           for (const [colName, colLayout] of Object.entries(LAYOUTS)) {
-            for (const [m, n, k] of [[7, 19, 13], [13, 37, 300], [1, 8, 4]]) {
+            for (const [m, n, k] of [[7, 19, 13], [13, 37, 300], [1, 8, 4], [1, 37, 300]]) {
               const random = mulberry32(seed);
               const rowOffsets = rowLayout(k, random);
               const colOffsets = colLayout(n, random);

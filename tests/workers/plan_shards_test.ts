@@ -13,15 +13,48 @@ import { mulberry32, randomEinsumProblem, randomTensor, randomView } from "../_r
 const CONV = "nchw,koh,lpw,dckl->ndop";
 const CONV_SHAPES = [[8, 64, 56, 56], [3, 56, 56], [3, 56, 56], [64, 64, 3, 3]];
 
-Deno.test("planShards() splits the convolution forward along the batch index", () => {
+Deno.test("planShards() splits the convolution forward along the batch index, one image a shard", () => {
   const plan = contractPath(CONV, ...CONV_SHAPES);
-  const shards = planShards(plan, 2);
-  assert.deepEqual(shards, {
+  // 2 workers take 8 shards as they come free: the weight, which every shard reads, is
+  // small, and each image is 231 MFLOP.
+  assert.deepEqual(planShards(plan, 2), {
     index: "n",
-    boundaries: [0, 4, 8],
-    shardFlops: plan.flops / 2,
+    boundaries: [0, 1, 2, 3, 4, 5, 6, 7, 8],
+    shardFlops: plan.flops / 8,
     repeatedFlops: 0,
   });
+  // A smaller batch of smaller images: no shard under 3·10⁷ FLOPs beyond one per worker.
+  const small = contractPath(CONV, [8, 8, 16, 16], [3, 16, 16], [3, 16, 16], [8, 8, 3, 3]);
+  assert.deepEqual(planShards(small, 2, { minFlops: 0 })?.boundaries, [0, 4, 8]);
+});
+
+Deno.test("planShards() splits a weight gradient along input channels, into few shards", () => {
+  const pattern = {
+    inputSize: 56,
+    kernelSize: 3,
+    outputSize: 56,
+    stride: 1,
+    paddingLeft: 1,
+    paddingRight: 1,
+    dilation: 1,
+  };
+  const plan = contractPath(
+    "nchw,koh,lpw,ndop->dckl",
+    [8, 64, 56, 56],
+    [3, 56, 56],
+    [3, 56, 56],
+    [8, 64, 56, 56],
+    { patterns: [undefined, pattern, pattern, undefined] },
+  );
+  assert.equal(plan.implicitGemm?.kind, "weight");
+  // Split along d, every shard would unfold all of x (9 reads an element); along c, it
+  // reads all of dy once. Extra shards may re-read 5% of the FLOPs: 3 shards, not 8.
+  const shards = planShards(plan, 2)!;
+  assert.equal(shards.index, "c");
+  assert.deepEqual(shards.boundaries, [0, 22, 43, 64]);
+  // A 1024³ product re-reads B per shard: 16·2²⁰ FLOPs each, 5% of 2³¹ allows 6 shards.
+  const gemm = contractPath("ij,jk->ik", [1024, 1024], [1024, 1024]);
+  assert.equal(planShards(gemm, 2)?.boundaries.length, 7);
 });
 
 Deno.test("planShards() picks the output index whose split repeats the least work", () => {
@@ -95,7 +128,7 @@ Deno.test("contractPath() shows the sharding decision for a number of workers", 
   assert.deepEqual(plan.shards, planShards(contractPath(CONV, ...CONV_SHAPES), 2));
   assert.match(
     plan.toString(),
-    /\n {16}Shards: {2}2 along "n": \[0, 4\) \[4, 8\), repeated 0 FLOPs\n/,
+    /\n {16}Shards: {2}8 along "n": \[0, 1\) \[1, 2\) .* \[7, 8\), repeated 0 FLOPs\n/,
   );
   const small = contractPath("ij,jk->ik", [2, 2], [2, 2], { workers: 2 });
   assert.equal(small.shards, null);
