@@ -88,7 +88,7 @@ export function implicitGemm(
         forEachOffsetPair(t.shapes.rows, t.strides.rows, 0, t.strides.rows, 0, (tRow, _, r) => {
           const base = t.offset + tBatch + tRow;
           stageImage(
-            wasmMemoryView(dtype),
+            dtype,
             imageAt,
             geometry,
             rules,
@@ -259,7 +259,7 @@ export function implicitWeightGemm(
         (ts, vs, s) => {
           const base = t.offset + tb + ts;
           stageImage(
-            wasmMemoryView(dtype),
+            dtype,
             imageAt,
             geometry,
             rules,
@@ -372,7 +372,7 @@ export function implicitInputGemm(
           );
         }
         const outAt = (b * rows + r) * channels * inputs;
-        unstageImage(wasmMemoryView(dtype), imageAt, geometry, rules, channels, out, outAt);
+        unstageImage(dtype, imageAt, geometry, rules, channels, out, outAt);
       });
     });
   } finally {

@@ -2,6 +2,14 @@
 // so that the unfolded input is an indirect matrix, entry (c, k, o) at
 // `c·plane + tapOffsets[k] + outputOffsets[o]`, with no bounds to check.
 import { contiguousStrides, shapeSize } from "./_tensor.ts";
+import {
+  copyRunsInMemory,
+  type WasmGemmDType,
+  wasmMemoryView,
+  wasmScratchMark,
+  wasmScratchRelease,
+  wasmScratchReserve,
+} from "./_wasm_gemm.ts";
 
 type Data = Float32Array | Float64Array;
 
@@ -100,9 +108,100 @@ export function planeTapOffsets(taps: Int32Array, planes: number, plane: number)
 /**
  * Copies the inputs of `planeOffsets.length` planes from `src` (plane `p` starting at
  * `planeOffsets[p]`, dimensions `strides` apart) into the interiors of the padded planes at
- * `at` in `heap`. The borders are left as they are: zero them once.
+ * `at` in WASM memory. The borders are left as they are: zero them once. When the planes
+ * lie in a compact span of `src` (any contiguous layout), the span is copied into WASM
+ * memory in one piece and spread into the padded planes there, run by run.
  */
 export function stageImage(
+  dtype: WasmGemmDType,
+  at: number,
+  geometry: PaddedGeometry,
+  rules: readonly TapRule[],
+  src: Data,
+  planeOffsets: readonly number[],
+  strides: readonly number[],
+): void {
+  const planes = planeOffsets.length;
+  if (planes === 0 || geometry.inputs === 0) return;
+  let first = Infinity;
+  let last = -Infinity;
+  for (const offset of planeOffsets) {
+    first = Math.min(first, offset);
+    last = Math.max(last, offset);
+  }
+  rules.forEach((rule, d) => last += (rule.inputSize - 1) * strides[d]);
+  const span = last - first + 1;
+  const compact = strides.every((s) => s >= 0) && strides.at(-1) === 1 &&
+    span <= 2 * planes * geometry.inputs + 64;
+  if (!compact) {
+    stageImageByElement(wasmMemoryView(dtype), at, geometry, rules, src, planeOffsets, strides);
+    return;
+  }
+  const mark = wasmScratchMark();
+  try {
+    const copyAt = wasmScratchReserve(dtype, span);
+    wasmMemoryView(dtype).set(src.subarray(first, first + span), copyAt);
+    forEachRun(geometry, rules, planes, strides, (from, to, lines, lineStride, padStride) => {
+      copyRunsInMemory(
+        dtype,
+        lines,
+        rules.at(-1)!.inputSize,
+        copyAt + planeOffsets[from.plane] - first + from.offset,
+        lineStride,
+        at + to,
+        padStride,
+      );
+    });
+  } finally {
+    wasmScratchRelease(mark);
+  }
+}
+
+/**
+ * Visits the runs of the last dimension of every plane, grouped by the second-to-last
+ * dimension: `from` is the plane and the source offset within it (by `strides`), `to` the
+ * offset within the padded planes, then the number of lines and their strides in both.
+ */
+function forEachRun(
+  geometry: PaddedGeometry,
+  rules: readonly TapRule[],
+  planes: number,
+  strides: readonly number[],
+  visit: (
+    from: { plane: number; offset: number },
+    to: number,
+    lines: number,
+    lineStride: number,
+    padStride: number,
+  ) => void,
+): void {
+  const n = rules.length;
+  const grouped = n >= 2 ? n - 2 : 0;
+  const outer = rules.slice(0, grouped).map((r) => r.inputSize);
+  const count = shapeSize(outer);
+  const lines = n >= 2 ? rules[n - 2].inputSize : 1;
+  const lineStride = n >= 2 ? strides[n - 2] : 0;
+  const padStride = n >= 2 ? geometry.strides[n - 2] : 0;
+  let inner = geometry.before[n - 1];
+  if (n >= 2) inner += geometry.before[n - 2] * geometry.strides[n - 2];
+  const index = new Array<number>(grouped).fill(0);
+  for (let p = 0; p < planes; p++) {
+    index.fill(0);
+    for (let c = 0; c < count; c++) {
+      let from = 0;
+      let to = p * geometry.plane + inner;
+      for (let d = 0; d < grouped; d++) {
+        from += index[d] * strides[d];
+        to += (index[d] + geometry.before[d]) * geometry.strides[d];
+      }
+      visit({ plane: p, offset: from }, to, lines, lineStride, padStride);
+      advance(index, outer);
+    }
+  }
+}
+
+/** stageImage for sparse or reversed layouts: element by element. */
+function stageImageByElement(
   heap: Data,
   at: number,
   geometry: PaddedGeometry,
@@ -126,20 +225,16 @@ export function stageImage(
         from += index[d] * strides[d];
         to += (index[d] + geometry.before[d]) * geometry.strides[d];
       }
-      if (innerStride === 1 && inner >= 64) {
-        heap.set(src.subarray(from, from + inner), to);
-      } else {
-        for (let e = 0; e < inner; e++, from += innerStride) heap[to + e] = src[from];
-      }
+      for (let e = 0; e < inner; e++, from += innerStride) heap[to + e] = src[from];
       advance(index, outer);
     }
   }
 }
 
-/** Copies the interiors of `planes` padded planes at `at` in `heap` into `out`, plane `p`
- * as contiguous inputs from `outAt + p·geometry.inputs`. */
+/** Copies the interiors of `planes` padded planes at `at` in WASM memory into `out`,
+ * plane `p` as contiguous inputs from `outAt + p·geometry.inputs`. */
 export function unstageImage(
-  heap: Data,
+  dtype: WasmGemmDType,
   at: number,
   geometry: PaddedGeometry,
   rules: readonly TapRule[],
@@ -147,21 +242,26 @@ export function unstageImage(
   out: Data,
   outAt: number,
 ): void {
-  const n = rules.length;
-  const inner = rules[n - 1].inputSize;
-  const outer = rules.slice(0, -1).map((r) => r.inputSize);
-  const lines = shapeSize(outer);
-  const index = new Array<number>(n - 1).fill(0);
-  let to = outAt;
-  for (let p = 0; p < planes; p++) {
-    index.fill(0);
-    for (let line = 0; line < lines; line++) {
-      let from = at + p * geometry.plane + geometry.before[n - 1];
-      for (let d = 0; d < n - 1; d++) from += (index[d] + geometry.before[d]) * geometry.strides[d];
-      out.set(heap.subarray(from, from + inner), to);
-      to += inner;
-      advance(index, outer);
-    }
+  const size = planes * geometry.inputs;
+  if (size === 0) return;
+  const strides = contiguousStrides(rules.map((r) => r.inputSize));
+  const mark = wasmScratchMark();
+  try {
+    const copyAt = wasmScratchReserve(dtype, size);
+    forEachRun(geometry, rules, planes, strides, (from, to, lines, lineStride, padStride) => {
+      copyRunsInMemory(
+        dtype,
+        lines,
+        rules.at(-1)!.inputSize,
+        at + to,
+        padStride,
+        copyAt + from.plane * geometry.inputs + from.offset,
+        lineStride,
+      );
+    });
+    out.set(wasmMemoryView(dtype).subarray(copyAt, copyAt + size), outAt);
+  } finally {
+    wasmScratchRelease(mark);
   }
 }
 

@@ -61,6 +61,15 @@ interface Kernels {
   scatterAddF64: ScatterEntry;
   rowIndirectF32: RowEntry;
   rowIndirectF64: RowEntry;
+  copyRuns(
+    size: number,
+    lines: number,
+    length: number,
+    from: number,
+    fromLine: number,
+    to: number,
+    toLine: number,
+  ): void;
 }
 
 type RowEntry = (
@@ -553,4 +562,40 @@ export function scatterAddInMemory(
   checkView("c", cOffset, cRowStride, 1, rows, cols, state.size / size);
   const kernel = size === 8 ? state.kernels.scatterAddF64 : state.kernels.scatterAddF32;
   kernel(xOffset * size, rowOffsets * 4, colOffsets * 4, rows, cols, cOffset * size, cRowStride);
+}
+
+/**
+ * Copies `lines` runs of `length` elements within WASM memory: run `l` from element
+ * `from + l·fromLine` to `to + l·toLine` of `wasmMemoryView(dtype)` (strides non-negative,
+ * runs not overlapping). Images go into and out of their zero-padded buffers this way.
+ *
+ * @param dtype Element type.
+ * @param lines Number of runs.
+ * @param length Elements per run.
+ * @param from Element offset of the first run's source.
+ * @param fromLine Elements from one source run to the next.
+ * @param to Element offset of the first run's destination.
+ * @param toLine Elements from one destination run to the next.
+ */
+export function copyRunsInMemory(
+  dtype: WasmScratchDType,
+  lines: number,
+  length: number,
+  from: number,
+  fromLine: number,
+  to: number,
+  toLine: number,
+): void {
+  if (lines === 0 || length === 0) return;
+  const state = current();
+  const size = elementSize(dtype);
+  const elements = state.size / size;
+  for (const [at, step] of [[from, fromLine], [to, toLine]]) {
+    if (at < 0 || step < 0 || at + (lines - 1) * step + length > elements) {
+      throw new RangeError(
+        `Cannot copy runs: ${lines} runs of ${length} from ${at}, ${step} apart, leave the WASM memory of ${elements} elements`,
+      );
+    }
+  }
+  state.kernels.copyRuns(size, lines, length, from * size, fromLine, to * size, toLine);
 }

@@ -380,6 +380,30 @@ function consecutive(at: usize, first: i32, count: i32): bool {
   return true;
 }
 
+/**
+ * Copies `lines` runs of `length` values of `size` bytes, run l from `from + size·l·fromLine`
+ * to `to + size·l·toLine` (strides in values, non-negative): images into and out of their
+ * zero-padded buffers.
+ */
+export function copyRuns(
+  size: i32,
+  lines: i32,
+  length: i32,
+  from: usize,
+  fromLine: i32,
+  to: usize,
+  toLine: i32,
+): void {
+  const bytes = <usize> length * <usize> size;
+  const fromStep = <usize> fromLine * <usize> size;
+  const toStep = <usize> toLine * <usize> size;
+  for (let l = 0; l < lines; l++) {
+    memory.copy(to, from, bytes);
+    from += fromStep;
+    to += toStep;
+  }
+}
+
 function roundUp(size: i32, step: i32): i32 {
   return (size + step - 1) / step * step;
 }
