@@ -8,7 +8,6 @@ import {
   type Data,
   dimSize,
   dropPrivate,
-  groupShape,
   groupSize,
   groupStride,
   size,
@@ -19,10 +18,18 @@ import {
 /** Below this many multiply-adds per batch entry, a direct loop beats packing for GEMM. */
 const DIRECT_LOOP_LIMIT = 512;
 
+/** A group of a GEMM's rows or columns smaller than this is copied into one stride
+ * rather than looped over in GEMMs of this few rows or columns. */
+const MIN_LOOPED_GROUP = 32;
+
 /**
- * Contracts two views into a new contiguous view over `[batch, left, right]`: first
- * each operand is summed over the indices only it has and nobody needs, then a GEMM
- * runs for every batch entry.
+ * Contracts two views into a new contiguous view over their kept indices: first each
+ * operand is summed over the indices only it has and nobody needs, then a GEMM runs for
+ * every entry of the loop indices: the shared kept ones (batch), and those of each side
+ * that do not fall into one stride with the rest of their side (a convolution's batch
+ * beside its spatial dimensions), which would otherwise cost a copy of the operand. The
+ * result is laid out in `order` when given (the plan's output order, so that no copy
+ * follows) and the GEMMs can write it there, else as `[batch, left, right]`.
  */
 export function contractPair(
   a: View,
@@ -30,6 +37,7 @@ export function contractPair(
   keep: ReadonlySet<string>,
   dtype: DType,
   sizes: ReadonlyMap<string, number>,
+  order?: readonly string[],
 ): View {
   a = dropPrivate(a, b, keep, dtype);
   b = dropPrivate(b, a, keep, dtype);
@@ -39,63 +47,142 @@ export function contractPair(
   const right = byStride(b, b.names.filter((name) => !a.names.includes(name)));
   // Contracted indices in the order that needs the smaller copy.
   const orders = [byStride(a, inner), byStride(b, inner)];
-  const copyCost = (order: string[]) =>
-    (groupStride(a, left) === null || groupStride(a, order) === null ? size(a) : 0) +
-    (groupStride(b, order) === null || groupStride(b, right) === null ? size(b) : 0);
-  const order = copyCost(orders[0]) <= copyCost(orders[1]) ? orders[0] : orders[1];
-  if (groupStride(a, left) === null || groupStride(a, order) === null) {
-    a = sumTo(a, [...batch, ...left, ...order], dtype);
+  const copyCost = (sum: string[]) =>
+    (loopSplit(a, left) === null || groupStride(a, sum) === null ? size(a) : 0) +
+    (groupStride(b, sum) === null || loopSplit(b, right) === null ? size(b) : 0);
+  const sum = copyCost(orders[0]) <= copyCost(orders[1]) ? orders[0] : orders[1];
+  let leftSplit = loopSplit(a, left);
+  if (leftSplit === null || groupStride(a, sum) === null) {
+    a = sumTo(a, [...batch, ...left, ...sum], dtype);
+    leftSplit = [[], left];
   }
-  if (groupStride(b, order) === null || groupStride(b, right) === null) {
-    b = sumTo(b, [...batch, ...order, ...right], dtype);
+  let rightSplit = loopSplit(b, right);
+  if (groupStride(b, sum) === null || rightSplit === null) {
+    b = sumTo(b, [...batch, ...sum, ...right], dtype);
+    rightSplit = [[], right];
   }
-  const m = groupSize(a, left);
-  const n = groupSize(b, right);
-  const k = groupSize(a, order);
-  const names = [...batch, ...left, ...right];
-  const shape = [
-    ...batch.map((name) => dimSize(a, name)),
-    ...groupShape(a, left),
-    ...groupShape(b, right),
-  ];
+  const [leftLoop, leftGroup] = leftSplit;
+  const [rightLoop, rightGroup] = rightSplit;
+  const loops = [...batch, ...leftLoop, ...rightLoop];
+  const dimOf = (name: string) => a.names.includes(name) ? dimSize(a, name) : dimSize(b, name);
+  const defaultNames = [...batch, ...left, ...right];
+  const layoutOf = (names: readonly string[]) => {
+    const strides = contiguousStrides(names.map(dimOf));
+    const stride = (name: string) => strides[names.indexOf(name)];
+    const group = (group: readonly string[]) =>
+      groupStride({ names: [...names], shape: names.map(dimOf), strides } as View, group);
+    return { names, strides, stride, rowStride: group(leftGroup), colStride: group(rightGroup) };
+  };
+  let layout = layoutOf(
+    order !== undefined && order.length === defaultNames.length &&
+      defaultNames.every((name) => order.includes(name))
+      ? order
+      : defaultNames,
+  );
+  if (layout.rowStride === null || layout.colStride === null) layout = layoutOf(defaultNames);
+  const shape = layout.names.map(dimOf);
   const out = allocate(dtype, shapeSize(shape));
-  const batchShape = batch.map((name) => dimSize(a, name));
-  const aBatch = batch.map((name) => a.strides[a.names.indexOf(name)]);
-  const bBatch = batch.map((name) => b.strides[b.names.indexOf(name)]);
-  const aRow = groupStride(a, left)!;
-  const aCol = groupStride(a, order)!;
-  const bRow = groupStride(b, order)!;
-  const bCol = groupStride(b, right)!;
-  const batchCount = shapeSize(batchShape);
-  const index = new Array<number>(batchShape.length).fill(0);
-  let aAt = a.offset;
-  let bAt = b.offset;
+  const m = groupSize(a, leftGroup);
+  const n = groupSize(b, rightGroup);
+  const k = groupSize(a, sum);
+  const aRow = groupStride(a, leftGroup)!;
+  const aCol = groupStride(a, sum)!;
+  const bRow = groupStride(b, sum)!;
+  const bCol = groupStride(b, rightGroup)!;
+  const cRow = layout.rowStride!;
+  const cCol = layout.colStride!;
+  const loopShape = loops.map(dimOf);
+  const strideIn = (view: View, name: string) =>
+    view.names.includes(name) ? view.strides[view.names.indexOf(name)] : 0;
+  const aLoop = loops.map((name) => strideIn(a, name));
+  const bLoop = loops.map((name) => strideIn(b, name));
+  const cLoop = loops.map((name) => layout.stride(name));
   // Decided on the plan's full sizes, so that every shard runs the same kernel.
   const fullSize = (names: readonly string[]) => shapeSize(names.map((name) => sizes.get(name)!));
   const direct = fullSize(left) * fullSize(right) * k <= DIRECT_LOOP_LIMIT;
-  for (let entry = 0, cAt = 0; entry < batchCount; entry++, cAt += m * n) {
-    if (direct) {
-      directProduct(m, n, k, a.data, aAt, aRow, aCol, b.data, bAt, bRow, bCol, out, cAt);
-    } else {
-      gemm(
-        m,
-        n,
-        k,
-        { data: a.data, offset: aAt, rowStride: aRow, colStride: aCol },
-        { data: b.data, offset: bAt, rowStride: bRow, colStride: bCol },
-        { data: out, offset: cAt, rowStride: n, colStride: 1 },
-      );
-    }
-    for (let d = batchShape.length - 1; d >= 0; d--) {
-      aAt += aBatch[d];
-      bAt += bBatch[d];
-      if (++index[d] < batchShape[d]) break;
-      aAt -= aBatch[d] * batchShape[d];
-      bAt -= bBatch[d] * batchShape[d];
+  if (m > 0 && n > 0) {
+    forEachLoopEntry(loopShape, aLoop, bLoop, cLoop, (aAt, bAt, cAt) => {
+      aAt += a.offset;
+      bAt += b.offset;
+      if (direct) {
+        directProduct(
+          m,
+          n,
+          k,
+          a.data,
+          aAt,
+          aRow,
+          aCol,
+          b.data,
+          bAt,
+          bRow,
+          bCol,
+          out,
+          cAt,
+          cRow,
+          cCol,
+        );
+      } else {
+        gemm(
+          m,
+          n,
+          k,
+          { data: a.data, offset: aAt, rowStride: aRow, colStride: aCol },
+          { data: b.data, offset: bAt, rowStride: bRow, colStride: bCol },
+          { data: out, offset: cAt, rowStride: cRow, colStride: cCol },
+        );
+      }
+    });
+  }
+  return {
+    data: out,
+    offset: 0,
+    names: [...layout.names],
+    shape,
+    strides: contiguousStrides(shape),
+    owned: true,
+  };
+}
+
+/**
+ * Splits one side's indices (sorted by decreasing stride) into loop indices and a group
+ * that falls into one stride: the longest such tail, if it holds at least
+ * MIN_LOOPED_GROUP entries or is the whole side; null when the side needs a copy.
+ */
+function loopSplit(view: View, names: readonly string[]): [string[], string[]] | null {
+  if (groupStride(view, names) !== null) return [[], [...names]];
+  for (let from = 1; from < names.length; from++) {
+    const tail = names.slice(from);
+    if (groupStride(view, tail) === null) continue;
+    return groupSize(view, tail) >= MIN_LOOPED_GROUP ? [names.slice(0, from), tail] : null;
+  }
+  return null;
+}
+
+/** Calls `visit` with the offsets of every entry of the loop indices in A, B and C. */
+function forEachLoopEntry(
+  shape: readonly number[],
+  aStrides: readonly number[],
+  bStrides: readonly number[],
+  cStrides: readonly number[],
+  visit: (aAt: number, bAt: number, cAt: number) => void,
+): void {
+  const count = shapeSize(shape);
+  const index = new Array<number>(shape.length).fill(0);
+  let [aAt, bAt, cAt] = [0, 0, 0];
+  for (let entry = 0; entry < count; entry++) {
+    visit(aAt, bAt, cAt);
+    for (let d = shape.length - 1; d >= 0; d--) {
+      aAt += aStrides[d];
+      bAt += bStrides[d];
+      cAt += cStrides[d];
+      if (++index[d] < shape[d]) break;
+      aAt -= aStrides[d] * shape[d];
+      bAt -= bStrides[d] * shape[d];
+      cAt -= cStrides[d] * shape[d];
       index[d] = 0;
     }
   }
-  return { data: out, offset: 0, names, shape, strides: contiguousStrides(shape), owned: true };
 }
 
 function directProduct(
@@ -112,6 +199,8 @@ function directProduct(
   bCol: number,
   c: Data,
   cAt: number,
+  cRow: number,
+  cCol: number,
 ): void {
   for (let i = 0; i < m; i++) {
     for (let j = 0; j < n; j++) {
@@ -119,7 +208,7 @@ function directProduct(
       for (let p = 0, x = aAt + i * aRow, y = bAt + j * bCol; p < k; p++, x += aCol, y += bRow) {
         total += a[x] * b[y];
       }
-      c[cAt + i * n + j] = total;
+      c[cAt + i * cRow + j * cCol] = total;
     }
   }
 }

@@ -145,7 +145,7 @@ export function dimSize(view: View, name: string): number {
   return view.shape[view.names.indexOf(name)];
 }
 
-export function groupShape(view: View, names: readonly string[]): number[] {
+function groupShape(view: View, names: readonly string[]): number[] {
   return names.map((name) => dimSize(view, name));
 }
 

@@ -135,6 +135,7 @@ export function executePlan(
     if (target !== undefined) return out!;
     views.splice(0, views.length, fused);
   }
+  const output = plan.parsed.output;
   for (const step of plan.implicitGemm === null ? plan.steps : []) {
     if (step.operands.length !== 2) break;
     const [i, j] = step.operands;
@@ -148,11 +149,10 @@ export function executePlan(
         ? contractPattern(a, b.pattern !== undefined ? densePattern(b, dtype) : b, keep, dtype)
         : b.pattern !== undefined
         ? contractPattern(b, a, keep, dtype)
-        : contractPair(a, b, keep, dtype, plan.sizes),
+        : contractPair(a, b, keep, dtype, plan.sizes, views.length === 0 ? output : undefined),
     );
   }
   const last = views[0];
-  const output = plan.parsed.output;
   const inOrder = last.names.join("\u0000") === output.join("\u0000");
   if (out !== undefined) {
     const source = inOrder ? last : sumTo(last, output, dtype);
