@@ -364,21 +364,12 @@ export function gemmInMemory(
 ): void {
   const state = current();
   const size = elementSize(dtype);
-  checkSize(m, "m");
-  checkSize(n, "n");
-  checkSize(k, "k");
-  if (m === 0 || n === 0) return;
-  const elements = state.size / size;
-  if (k > 0) {
-    checkView("a", aOffset, aRowStride, aColStride, m, k, elements);
-    checkView("b", bOffset, bRowStride, bColStride, k, n, elements);
-  }
-  checkView("c", cOffset, cRowStride, cColStride, m, n, elements);
-  const mark = state.top;
-  try {
-    const double = size === 8 ? 1 : 0;
-    const work = reserveBytes(state, state.kernels.workspaceBytes(double, m, n, k));
-    const kernel = double ? state.kernels.gemmF64 : state.kernels.gemmF32;
+  const a = [aOffset, aRowStride, aColStride] as const;
+  const c = [cOffset, cRowStride, cColStride] as const;
+  if (!checkProduct(state, size, m, n, k, a, c)) return;
+  if (k > 0) checkView("b", bOffset, bRowStride, bColStride, k, n, state.size / size);
+  withWorkspace(state, size, m, n, k, (work) => {
+    const kernel = size === 8 ? state.kernels.gemmF64 : state.kernels.gemmF32;
     kernel(
       m,
       n,
@@ -395,6 +386,42 @@ export function gemmInMemory(
       accumulate ? 1 : 0,
       work,
     );
+  });
+}
+
+/** Checks a product's sizes and its A (m×k) and C (m×n) views; false when C is empty. */
+function checkProduct(
+  state: Instance,
+  size: number,
+  m: number,
+  n: number,
+  k: number,
+  [aOffset, aRowStride, aColStride]: readonly [number, number, number],
+  [cOffset, cRowStride, cColStride]: readonly [number, number, number],
+): boolean {
+  checkSize(m, "m");
+  checkSize(n, "n");
+  checkSize(k, "k");
+  if (m === 0 || n === 0) return false;
+  const elements = state.size / size;
+  if (k > 0) checkView("a", aOffset, aRowStride, aColStride, m, k, elements);
+  checkView("c", cOffset, cRowStride, cColStride, m, n, elements);
+  return true;
+}
+
+/** Runs `run` with a packing workspace for an m×n×k product taken from the top of the
+ * scratch stack, and gives it back. */
+function withWorkspace(
+  state: Instance,
+  size: number,
+  m: number,
+  n: number,
+  k: number,
+  run: (work: number) => void,
+): void {
+  const mark = state.top;
+  try {
+    run(reserveBytes(state, state.kernels.workspaceBytes(size === 8 ? 1 : 0, m, n, k)));
   } finally {
     state.top = mark;
   }
@@ -479,17 +506,13 @@ export function gemmIndirectInMemory(
 ): void {
   const state = current();
   const size = elementSize(dtype);
-  checkSize(m, "m");
-  checkSize(n, "n");
-  checkSize(k, "k");
-  if (m === 0 || n === 0) return;
-  const elements = state.size / size;
+  const a = [aOffset, aRowStride, aColStride] as const;
+  const c = [cOffset, cRowStride, cColStride] as const;
+  if (!checkProduct(state, size, m, n, k, a, c)) return;
   if (k > 0) {
-    checkView("a", aOffset, aRowStride, aColStride, m, k, elements);
     checkView("rowOffsets", rowOffsets, 1, 1, k, 1, state.size / 4);
     checkView("colOffsets", colOffsets, 1, 1, n, 1, state.size / 4);
   }
-  checkView("c", cOffset, cRowStride, cColStride, m, n, elements);
   if (m === 1 && aColStride === 1 && cColStride === 1) {
     // One row (a depthwise convolution): a kernel that does not pad it to a tile's rows.
     const kernel = size === 8 ? state.kernels.rowIndirectF64 : state.kernels.rowIndirectF32;
@@ -505,11 +528,8 @@ export function gemmIndirectInMemory(
     );
     return;
   }
-  const mark = state.top;
-  try {
-    const double = size === 8 ? 1 : 0;
-    const work = reserveBytes(state, state.kernels.workspaceBytes(double, m, n, k));
-    const kernel = double ? state.kernels.gemmIndirectF64 : state.kernels.gemmIndirectF32;
+  withWorkspace(state, size, m, n, k, (work) => {
+    const kernel = size === 8 ? state.kernels.gemmIndirectF64 : state.kernels.gemmIndirectF32;
     kernel(
       m,
       n,
@@ -526,9 +546,7 @@ export function gemmIndirectInMemory(
       accumulate ? 1 : 0,
       work,
     );
-  } finally {
-    state.top = mark;
-  }
+  });
 }
 
 /**
