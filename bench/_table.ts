@@ -106,7 +106,7 @@ export function renderTable(
 function notes(rows: readonly Row[], columns: Columns, kfac: KfacReport | null): string[] {
   const out = [
     "GFLOP/s (higher is better): FLOPs = 2·N·C_out·prod(O)·C_in/G·prod(K), matmul 2n³; median of " +
-    "timed calls after warm-up. * = one cold call (it took longer than the budget). " +
+    "timed calls after warm-up, best of the rounds. * = one cold call (it took longer than the budget). " +
     "Errors: largest |difference| / largest |value| against the row's first einconv result; " +
     `✗ = above ${TOLERANCE.float32} (float32) or ${TOLERANCE.float64} (float64). ` +
     "— = not applicable (tfjs has no float64).",
