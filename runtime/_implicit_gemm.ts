@@ -42,8 +42,26 @@ export interface RoleView {
 /** Elements of one block of a forward result in WASM memory (1 MiB in float32). */
 const RESULT_ELEMENTS = 1 << 18;
 
+/** Where each `[channels, positions]` block of a result starts: the offset of every
+ * flattened batch entry plus that of every flattened rows entry. */
+export interface BlockOffsets {
+  batch: readonly number[];
+  rows: readonly number[];
+}
+
+/** The offsets of row-major `[batch, rows, block]` blocks. */
+function rowMajorBlocks(batches: number, rows: number, block: number): BlockOffsets {
+  return {
+    batch: Array.from({ length: batches }, (_, b) => b * rows * block),
+    rows: Array.from({ length: rows }, (_, r) => r * block),
+  };
+}
+
 /**
- * Writes into `target` when given (exactly the result's size), else into a new array.
+ * Writes into `target` when given (exactly the result's size), else into a new array,
+ * with the `[channels, outputs]` block of batch entry `b` and rows entry `r` at
+ * `blocks.batch[b] + blocks.rows[r]` (default: row-major `[batch, rows, channels,
+ * outputs]`).
  *
  * Computes `Y[batch, rows, channels, outputs] = Σ_{c, k} W[batch, channels, c, k] ·
  * T[batch, rows, c, i(k, o)]` where `i` comes from the tap rules (taps out of range read
@@ -56,6 +74,7 @@ export function implicitGemm(
   rules: readonly TapRule[],
   dtype: DType,
   target?: Data,
+  blocks?: BlockOffsets,
 ): Data {
   const batches = shapeSize(t.shapes.batch);
   const rows = shapeSize(t.shapes.rows);
@@ -65,6 +84,7 @@ export function implicitGemm(
   const depth = planes * shapeSize(rules.map((r) => r.kernelSize));
   const out = target ?? allocate(dtype, batches * rows * channels * outputs);
   if (out.length === 0 || depth === 0) return out.fill(0);
+  const at = blocks ?? rowMajorBlocks(batches, rows, channels * outputs);
   const geometry = paddedGeometry(rules);
   const width = Math.min(outputs, Math.max(256, Math.floor(RESULT_ELEMENTS / channels)));
   const planeOffsets = roleOffsets(t, "contracted");
@@ -96,7 +116,7 @@ export function implicitGemm(
             planeOffsets.map((p) => base + p),
             t.strides.taps,
           );
-          const target = (b * rows + r) * channels * outputs;
+          const target = at.batch[b] + at.rows[r];
           for (let first = 0; first < outputs; first += width) {
             const cols = Math.min(width, outputs - first);
             gemmIndirectInMemory(
@@ -302,7 +322,8 @@ const SCATTER_WIDTH = 256;
  * Computes `X[batch, rows, channels, i] = Σ_{contracted, k, o : i = i(k, o)}
  * W[batch, contracted, channels, k] · V[batch, rows, contracted, o]` (a convolution's
  * input gradient): per block of outputs, `Wᵀ · V` runs in WASM memory and its columns
- * are scatter-added into a padded image of the inputs they came from. `v.shapes.taps`/
+ * are scatter-added into a padded image of the inputs they came from. Result blocks
+ * `[channels, inputs]` are placed by `blocks` as in {@linkcode implicitGemm}. `v.shapes.taps`/
  * `v.strides.taps` are V's output dimensions, `w`'s its kernel taps. Blocks have a fixed
  * width and entries add up in one order, so shards reproduce the whole result bit for bit.
  */
@@ -312,6 +333,7 @@ export function implicitInputGemm(
   rules: readonly TapRule[],
   dtype: DType,
   target?: Data,
+  blocks?: BlockOffsets,
 ): Data {
   const batches = shapeSize(v.shapes.batch);
   const rows = shapeSize(v.shapes.rows);
@@ -322,6 +344,7 @@ export function implicitInputGemm(
   const inputs = shapeSize(rules.map((r) => r.inputSize));
   const out = target ?? allocate(dtype, batches * rows * channels * inputs);
   if (out.length === 0 || depth === 0 || outputs === 0) return out.fill(0);
+  const at = blocks ?? rowMajorBlocks(batches, rows, channels * inputs);
   const geometry = paddedGeometry(rules);
   const depthOffsets = roleOffsets(v, "contracted");
   const vOutputs = roleOffsets(v, "taps");
@@ -371,7 +394,7 @@ export function implicitInputGemm(
             cols,
           );
         }
-        const outAt = (b * rows + r) * channels * inputs;
+        const outAt = at.batch[b] + at.rows[r];
         unstageImage(dtype, imageAt, geometry, rules, channels, out, outAt);
       });
     });

@@ -126,16 +126,16 @@ export function executePlan(
       if (view.origin !== undefined) view.origin[d] = shard.start;
     }
   }
+  const output = plan.parsed.output;
   if (plan.implicitGemm !== null) {
-    // Straight into `out` when it is a contiguous block of the result's layout and type.
-    const direct = out !== undefined && dtypeOf(out) === dtype && isContiguousArray(out) &&
-      plan.steps.length === 1;
+    // Straight into `out` when it is contiguous and of the result's type and the kernel
+    // can write the output's order.
+    const direct = out !== undefined && dtypeOf(out) === dtype && isContiguousArray(out);
     const target = direct ? out.data.subarray(out.offset, out.offset + out.size) : undefined;
-    const fused = runImplicitGemm(plan.implicitGemm, views, dtype, target);
-    if (target !== undefined) return out!;
+    const fused = runImplicitGemm(plan.implicitGemm, views, dtype, output, target);
+    if (target !== undefined && fused.data === target) return out!;
     views.splice(0, views.length, fused);
   }
-  const output = plan.parsed.output;
   for (const step of plan.implicitGemm === null ? plan.steps : []) {
     if (step.operands.length !== 2) break;
     const [i, j] = step.operands;
@@ -200,11 +200,14 @@ function isContiguousArray(x: NdArray): boolean {
 }
 
 /** Runs a convolution-shaped plan as one implicit GEMM (see `_implicit_gemm.ts`) and
- * returns its result over `[batch, rows, channels, outputs]`. */
+ * returns its result: in the order `output` when the kernel can write it (its blocks of
+ * channels and positions innermost), into `target` then if given; else over `[batch,
+ * rows, channels, positions]` (`[batch, channels, rows, taps]` for a weight gradient). */
 function runImplicitGemm(
   motif: ImplicitGemm,
   views: readonly View[],
   dtype: DType,
+  output: readonly string[],
   target?: Float32Array | Float64Array,
 ): View {
   const t = views[motif.data];
@@ -225,7 +228,6 @@ function runImplicitGemm(
     };
   };
   const [kernels, outputs, inputs] = [0, 1, 2].map((at) => motif.taps.map((tap) => tap[at]));
-  const forward = motif.kind === "forward";
   const tRoles = role(t, {
     batch: motif.batch,
     rows: motif.rows,
@@ -250,6 +252,51 @@ function runImplicitGemm(
     }
     return { base, stride: p.stride, kernelSize, outputSize, inputSize };
   });
+  const sizeOf = new Map<string, number>();
+  const note = (names: readonly string[], shape: readonly number[]) =>
+    names.forEach((name, d) => sizeOf.set(name, shape[d]));
+  note(motif.batch, tRoles.shapes.batch);
+  note(motif.rows, tRoles.shapes.rows);
+  note(motif.channels, wRoles.shapes.channels);
+  rules.forEach((rule, d) => {
+    sizeOf.set(kernels[d], rule.kernelSize);
+    sizeOf.set(outputs[d], rule.outputSize);
+    sizeOf.set(inputs[d], rule.inputSize);
+  });
+  const view = (names: readonly string[], data: Float32Array | Float64Array): View => {
+    const shape = names.map((name) => sizeOf.get(name)!);
+    return {
+      data,
+      offset: 0,
+      names: [...names],
+      shape,
+      strides: contiguousStrides(shape),
+      owned: true,
+    };
+  };
+  if (motif.kind === "weight") {
+    const names = [...motif.batch, ...motif.channels, ...motif.rows, ...kernels];
+    const fits = names.join("\u0000") === output.join("\u0000");
+    return view(names, implicitWeightGemm(tRoles, wRoles, rules, dtype, fits ? target : undefined));
+  }
+  const positions = motif.kind === "input" ? inputs : outputs;
+  const block = [...motif.channels, ...positions];
+  const natural = [...motif.batch, ...motif.rows, ...block];
+  // The output's order when it ends with the kernel's blocks; the natural one otherwise.
+  const fits = output.length === natural.length &&
+    natural.every((name) => output.includes(name)) &&
+    output.slice(output.length - block.length).join("\u0000") === block.join("\u0000");
+  const names = fits ? output : natural;
+  const strides = contiguousStrides(names.map((name) => sizeOf.get(name)!));
+  const offsets = (outer: readonly string[]) => {
+    const list: number[] = [];
+    const outerStrides = outer.map((name) => strides[names.indexOf(name)]);
+    const outerShape = outer.map((name) => sizeOf.get(name)!);
+    forEachOffsetPair(outerShape, outerStrides, 0, outerStrides, 0, (at) => list.push(at));
+    return list;
+  };
+  const blocks = { batch: offsets(motif.batch), rows: offsets(motif.rows) };
+  const into = fits ? target : undefined;
   if (motif.kind === "input") {
     const vRoles = role(t, {
       batch: motif.batch,
@@ -258,34 +305,7 @@ function runImplicitGemm(
       channels: [],
       taps: outputs,
     });
-    const data = implicitInputGemm(vRoles, wRoles, rules, dtype, target);
-    const names = [...motif.batch, ...motif.rows, ...motif.channels, ...inputs];
-    const shape = [
-      ...vRoles.shapes.batch,
-      ...vRoles.shapes.rows,
-      ...wRoles.shapes.channels,
-      ...rules.map((r) => r.inputSize),
-    ];
-    return { data, offset: 0, names, shape, strides: contiguousStrides(shape), owned: true };
+    return view(names, implicitInputGemm(vRoles, wRoles, rules, dtype, into, blocks));
   }
-  const data = forward
-    ? implicitGemm(tRoles, wRoles, rules, dtype, target)
-    : implicitWeightGemm(tRoles, wRoles, rules, dtype, target);
-  const names = forward
-    ? [...motif.batch, ...motif.rows, ...motif.channels, ...outputs]
-    : [...motif.batch, ...motif.channels, ...motif.rows, ...kernels];
-  const shape = forward
-    ? [
-      ...tRoles.shapes.batch,
-      ...tRoles.shapes.rows,
-      ...wRoles.shapes.channels,
-      ...rules.map((r) => r.outputSize),
-    ]
-    : [
-      ...tRoles.shapes.batch,
-      ...wRoles.shapes.channels,
-      ...tRoles.shapes.rows,
-      ...rules.map((r) => r.kernelSize),
-    ];
-  return { data, offset: 0, names, shape, strides: contiguousStrides(shape), owned: true };
+  return view(names, implicitGemm(tRoles, wRoles, rules, dtype, into, blocks));
 }

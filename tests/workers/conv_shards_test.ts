@@ -1,0 +1,60 @@
+// Convolutions large enough to be sharded, grouped and not: the workers' results equal
+// the calling thread's bit for bit and the direct-loop reference within rounding. The
+// implicit GEMMs write their blocks straight in the output's order (groups outside the
+// batch included), into each shard's slice of the shared result.
+import assert from "node:assert/strict";
+import { assertAllClose, type NdArray } from "@einconv/runtime";
+import { convNd, convNdInputVjp, convNdWeightVjp } from "@einconv/nn";
+import { mulberry32, randomTensor } from "../_random.ts";
+import {
+  referenceConv,
+  referenceConvInputVjp,
+  referenceConvWeightVjp,
+} from "../_reference_conv.ts";
+import { dispatchObserver } from "../../workers/_test_hooks.ts";
+import { withWorkers } from "./_with_workers.ts";
+
+/** Runs `call`, asserting that the pool ran it in more than one shard. */
+async function sharded(call: () => Promise<NdArray>): Promise<NdArray> {
+  let shards = 0;
+  dispatchObserver.observe = () => shards++;
+  try {
+    const result = await call();
+    assert.ok(shards >= 2, `ran in ${shards} shards`);
+    return result;
+  } finally {
+    dispatchObserver.observe = undefined;
+  }
+}
+
+for (const groups of [1, 4]) {
+  Deno.test(`sharded convolution, input and weight gradients equal the calling thread's (groups ${groups})`, async () => {
+    const rng = mulberry32(31 + groups);
+    // Above the 10⁷ FLOPs that are worth sharding: 3.3·10⁷ each.
+    const channels = groups === 1 ? 32 : 64;
+    const x = randomTensor(rng, [8, channels, 30, 30], "float32");
+    const w = randomTensor(rng, [channels, channels / groups, 3, 3], "float32");
+    const options = { padding: 2, stride: 2, dilation: 2, groups };
+    const y = await convNd(x, w, null, options);
+    const dy = randomTensor(rng, y.shape, "float32");
+    const local = {
+      y,
+      dx: await convNdInputVjp(w, dy, [30, 30], options),
+      dw: await convNdWeightVjp(x, dy, [3, 3], options),
+    };
+    assertAllClose(local.y, referenceConv(x, w, null, options), { rtol: 1e-5 });
+    assertAllClose(local.dx, referenceConvInputVjp(w, dy, [30, 30], options), { rtol: 1e-5 });
+    assertAllClose(local.dw, referenceConvWeightVjp(x, dy, [3, 3], options), { rtol: 1e-5 });
+    await withWorkers(2, async () => {
+      const pooled = {
+        y: await sharded(() => convNd(x, w, null, options)),
+        dx: await sharded(() => convNdInputVjp(w, dy, [30, 30], options)),
+        dw: await sharded(() => convNdWeightVjp(x, dy, [3, 3], options)),
+      };
+      for (const key of ["y", "dx", "dw"] as const) {
+        assert.deepEqual(pooled[key].shape, local[key].shape, key);
+        assert.deepEqual(pooled[key].data, local[key].data, key);
+      }
+    });
+  });
+}
