@@ -29,7 +29,8 @@ const MIN_LOOPED_GROUP = 32;
  * that do not fall into one stride with the rest of their side (a convolution's batch
  * beside its spatial dimensions), which would otherwise cost a copy of the operand. The
  * result is laid out in `order` when given (the plan's output order, so that no copy
- * follows) and the GEMMs can write it there, else as `[batch, left, right]`.
+ * follows) and the GEMMs can write it there, else as `[batch, left, right]`; in the
+ * former case into `target` if given (exactly the result's size).
  */
 export function contractPair(
   a: View,
@@ -38,6 +39,7 @@ export function contractPair(
   dtype: DType,
   sizes: ReadonlyMap<string, number>,
   order?: readonly string[],
+  target?: Data,
 ): View {
   a = dropPrivate(a, b, keep, dtype);
   b = dropPrivate(b, a, keep, dtype);
@@ -81,7 +83,8 @@ export function contractPair(
   );
   if (layout.rowStride === null || layout.colStride === null) layout = layoutOf(defaultNames);
   const shape = layout.names.map(dimOf);
-  const out = allocate(dtype, shapeSize(shape));
+  const inOrder = order !== undefined && layout.names === order;
+  const out = inOrder && target !== undefined ? target : allocate(dtype, shapeSize(shape));
   const m = groupSize(a, leftGroup);
   const n = groupSize(b, rightGroup);
   const k = groupSize(a, sum);

@@ -127,11 +127,11 @@ export function executePlan(
     }
   }
   const output = plan.parsed.output;
+  // Kernels write straight into `out` when it is contiguous and of the result's type and
+  // they can lay out the output's order.
+  const direct = out !== undefined && dtypeOf(out) === dtype && isContiguousArray(out);
+  const target = direct ? out.data.subarray(out.offset, out.offset + out.size) : undefined;
   if (plan.implicitGemm !== null) {
-    // Straight into `out` when it is contiguous and of the result's type and the kernel
-    // can write the output's order.
-    const direct = out !== undefined && dtypeOf(out) === dtype && isContiguousArray(out);
-    const target = direct ? out.data.subarray(out.offset, out.offset + out.size) : undefined;
     const fused = runImplicitGemm(plan.implicitGemm, views, dtype, output, target);
     if (target !== undefined && fused.data === target) return out!;
     views.splice(0, views.length, fused);
@@ -149,10 +149,13 @@ export function executePlan(
         ? contractPattern(a, b.pattern !== undefined ? densePattern(b, dtype) : b, keep, dtype)
         : b.pattern !== undefined
         ? contractPattern(b, a, keep, dtype)
-        : contractPair(a, b, keep, dtype, plan.sizes, views.length === 0 ? output : undefined),
+        : views.length === 0
+        ? contractPair(a, b, keep, dtype, plan.sizes, output, target)
+        : contractPair(a, b, keep, dtype, plan.sizes),
     );
   }
   const last = views[0];
+  if (target !== undefined && last.data === target) return out!;
   const inOrder = last.names.join("\u0000") === output.join("\u0000");
   if (out !== undefined) {
     const source = inOrder ? last : sumTo(last, output, dtype);
