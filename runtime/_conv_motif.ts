@@ -4,7 +4,7 @@ import type { PatternHyperparameters } from "./index_pattern_registry.ts";
 /**
  * A convolution-shaped network `T × Π_1 × … × Π_N × W` that runs as one implicit GEMM:
  * per entry of the batch indices, `Y[D, O] = W[D, (C, K)] · U[(C, K), O]` where the
- * unfolded input `U[(c, k), o] = T[…, c, i(k, o)]` is gathered block by block and never
+ * unfolded input `U[(c, k), o] = T[…, c, i(k, o)]` is read through offset tables and never
  * built whole. Positions are operand positions; names are index names by role.
  */
 export interface ImplicitGemm {
