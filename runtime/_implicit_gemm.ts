@@ -86,68 +86,72 @@ export function implicitGemm(
   if (out.length === 0 || depth === 0) return out.fill(0);
   const at = blocks ?? rowMajorBlocks(batches, rows, channels * outputs);
   const geometry = paddedGeometry(rules);
-  const width = Math.min(outputs, Math.max(256, Math.floor(RESULT_ELEMENTS / channels)));
+  // Every batch entry (group) of one rows entry at once: one image of all their planes,
+  // and results that leave WASM memory in one piece when they are adjacent in `out`.
+  const block = channels * outputs;
+  const width = Math.min(outputs, Math.max(256, Math.floor(RESULT_ELEMENTS / channels / batches)));
+  const whole = width === outputs &&
+    at.batch.every((offset, b) => offset === at.batch[0] + b * block);
   const planeOffsets = roleOffsets(t, "contracted");
+  const batchOffsets = roleOffsets(t, "batch");
   const mark = wasmScratchMark();
   try {
-    const weightAt = wasmScratchReserve(dtype, channels * depth);
-    const imageAt = reserveImage(dtype, planes * geometry.plane);
-    const resultAt = wasmScratchReserve(dtype, channels * width);
+    const weightAt = wasmScratchReserve(dtype, batches * channels * depth);
+    const imageAt = reserveImage(dtype, batches * planes * geometry.plane);
+    const resultAt = wasmScratchReserve(dtype, batches * channels * width);
     const rowsAt = reserveOffsets(
       planeTapOffsets(tapOffsets(rules, geometry), planes, geometry.plane),
     );
     const colsAt = reserveOffsets(outputOffsets(rules, geometry));
-    forEachOffsetPair(
-      t.shapes.batch,
-      t.strides.batch,
-      0,
-      w.strides.batch,
-      0,
-      (tBatch, wBatch, b) => {
-        stageWeight(w, wBatch, depth, weightAt, dtype);
-        forEachOffsetPair(t.shapes.rows, t.strides.rows, 0, t.strides.rows, 0, (tRow, _, r) => {
-          const base = t.offset + tBatch + tRow;
-          stageImage(
+    forEachOffsetPair(t.shapes.batch, w.strides.batch, 0, w.strides.batch, 0, (wBatch, _, b) => {
+      stageWeight(w, wBatch, depth, weightAt + b * channels * depth, dtype);
+    });
+    forEachOffsetPair(t.shapes.rows, t.strides.rows, 0, t.strides.rows, 0, (tRow, _, r) => {
+      const base = t.offset + tRow;
+      stageImage(
+        dtype,
+        imageAt,
+        geometry,
+        rules,
+        t.data,
+        batchOffsets.flatMap((tBatch) => planeOffsets.map((p) => base + tBatch + p)),
+        t.strides.taps,
+      );
+      for (let first = 0; first < outputs; first += width) {
+        const cols = Math.min(width, outputs - first);
+        for (let b = 0; b < batches; b++) {
+          gemmIndirectInMemory(
             dtype,
-            imageAt,
-            geometry,
-            rules,
-            t.data,
-            planeOffsets.map((p) => base + p),
-            t.strides.taps,
+            channels,
+            cols,
+            depth,
+            weightAt + b * channels * depth,
+            depth,
+            1,
+            imageAt + b * planes * geometry.plane,
+            rowsAt,
+            colsAt + first,
+            resultAt + b * channels * cols,
+            cols,
+            1,
+            false,
           );
-          const target = at.batch[b] + at.rows[r];
-          for (let first = 0; first < outputs; first += width) {
-            const cols = Math.min(width, outputs - first);
-            gemmIndirectInMemory(
-              dtype,
-              channels,
-              cols,
-              depth,
-              weightAt,
-              depth,
-              1,
-              imageAt,
-              rowsAt,
-              colsAt + first,
-              resultAt,
-              cols,
-              1,
-              false,
-            );
-            const heap = wasmMemoryView(dtype);
-            if (cols === outputs) {
-              out.set(heap.subarray(resultAt, resultAt + channels * cols), target);
-              continue;
-            }
-            for (let d = 0; d < channels; d++) {
-              const from = resultAt + d * cols;
-              out.set(heap.subarray(from, from + cols), target + d * outputs + first);
-            }
+        }
+        const heap = wasmMemoryView(dtype);
+        if (whole) {
+          const into = at.batch[0] + at.rows[r];
+          out.set(heap.subarray(resultAt, resultAt + batches * block), into);
+          continue;
+        }
+        for (let b = 0; b < batches; b++) {
+          for (let d = 0; d < channels; d++) {
+            const from = resultAt + (b * channels + d) * cols;
+            const into = at.batch[b] + at.rows[r] + d * outputs + first;
+            out.set(heap.subarray(from, from + cols), into);
           }
-        });
-      },
-    );
+        }
+      }
+    });
   } finally {
     wasmScratchRelease(mark);
   }
