@@ -48,6 +48,35 @@ Deno.test("einsumSync() takes a large batched product through the GEMM path", ()
   assertAllClose(product, referenceEinsum("ij,jk->ik", f32, g32), { rtol: 1e-5 });
 });
 
+Deno.test("einsumSync() loops GEMMs over indices that do not share a stride with their side", () => {
+  const rng = mulberry32(33);
+  // A 1×1 convolution: n lies beside the pixels (b c) of x, which fall into one stride.
+  const x = randomTensor(rng, [3, 16, 6, 7]);
+  const w = randomTensor(rng, [5, 16]);
+  for (const equation of ["nabc,da->ndbc", "nabc,da->nbcd", "nabc,da->dnbc", "nabc,da->bcnd"]) {
+    assertAllClose(einsumSync(equation, x, w), referenceEinsum(equation, x, w), {
+      message: equation,
+    });
+  }
+  // Loop indices on both sides, a broadcast batch and sliced views; and groups too small
+  // to loop over (6·7 < 32 columns after slicing), which are copied instead.
+  const y = randomTensor(rng, [4, 9, 5, 8]).hi(3, 9, 5, 8);
+  const z = randomTensor(rng, [9, 3, 50]).hi(9, 3, 40);
+  for (
+    const [equation, a, b] of [
+      ["nkbc,kmq->nbcmq", y, z],
+      ["nkbc,kmq->mqnbc", y, z],
+      ["nkbc,kmq->bnmcq", y, z],
+    ] as const
+  ) {
+    assertAllClose(einsumSync(equation, a, b), referenceEinsum(equation, a, b), {
+      message: equation,
+    });
+  }
+  const small = randomTensor(rng, [3, 16, 2, 3]);
+  assertAllClose(einsumSync("nabc,da->ndbc", small, w), referenceEinsum("nabc,da->ndbc", small, w));
+});
+
 Deno.test("einsumSync() gives zeros for an empty contraction and empty results", () => {
   const empty = tensor(new Float64Array(0), { shape: [2, 0] });
   const other = tensor(new Float64Array(0), { shape: [0, 3] });
