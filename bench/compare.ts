@@ -147,8 +147,9 @@ function envTargetMs(): number {
 
 /**
  * One row: every runner on one case, `rounds` times over, each keeping its best round;
- * the first result of ours is the reference. A runner that refuses, fails or makes one
- * cold call (slower than the budget) in the first round is not run again.
+ * the first result of ours is the reference and every round's result is checked against
+ * it. A runner that refuses, fails or makes one cold call (slower than the whole budget)
+ * in the first round is not run again; one that fails later shows the failure.
  */
 async function runCase(
   c: BenchCase,
@@ -166,22 +167,27 @@ async function runCase(
       const before = cells[at];
       if (round > 0 && (before.status !== "ok" || before.reps === 0)) continue;
       await runner.activate();
-      const { cell, result } = await runCell(runner, c, inputs, targetMs / rounds);
-      if (round > 0) {
-        if (cell.status === "ok" && before.status === "ok" && cell.gflops > before.gflops) {
-          cells[at] = { ...cell, error: before.error, flagged: before.flagged };
-        }
-        continue;
-      }
+      const { cell, result } = await runCell(runner, c, inputs, targetMs / rounds, targetMs);
       if (cell.status === "ok") {
         if (reference === null && (runner.ours || runners.every((r) => !r.ours))) {
           reference = result!;
-        } else if (reference !== null) {
+        } else if (reference !== null && result !== reference) {
           cell.error = relativeError(result!, reference);
           cell.flagged = !(cell.error <= TOLERANCE[c.dtype]);
         }
       }
-      cells.push(cell);
+      if (round === 0) {
+        cells.push(cell);
+        continue;
+      }
+      // The best round's speed, the worst round's error: every round's result is checked.
+      if (cell.status !== "ok" || before.status !== "ok") {
+        cells[at] = cell;
+        continue;
+      }
+      const worst = (before.error ?? 0) >= (cell.error ?? 0) ? before : cell;
+      const fastest = cell.gflops > before.gflops ? cell : before;
+      cells[at] = { ...fastest, error: worst.error, flagged: before.flagged || cell.flagged };
     }
   }
   return { case: c, gflop: flops(c) / 1e9, cells };
@@ -192,6 +198,7 @@ async function runCell(
   c: BenchCase,
   inputs: CaseInputs,
   targetMs: number,
+  coldMs: number,
 ): Promise<{ cell: Cell; result?: FlatResult }> {
   const failed = (error: unknown): { cell: Cell } => ({
     cell: {
@@ -214,7 +221,7 @@ async function runCell(
   }
   const { ready } = preparation;
   try {
-    const timing = await measure(() => ready.run(), targetMs);
+    const timing = await measure(() => ready.run(), targetMs, coldMs);
     const result = await ready.result();
     const gflops = flops(c) / timing.medianMs / 1e6;
     const { medianMs, reps } = timing;

@@ -39,7 +39,8 @@ export interface PaddedGeometry {
   readonly inputs: number;
 }
 
-/** Elements the indirect kernels may read past an image's last element. */
+/** Room left after an image for the indirect kernels, which may read past its last
+ * element (the float32 stride-2 packing reads one). */
 export const IMAGE_SLACK = 16;
 
 /** The smallest padded plane that holds every input and every position a tap reads

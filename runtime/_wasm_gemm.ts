@@ -469,8 +469,8 @@ function checkView(
  * (k entries) and `colOffsets` (n entries) are int32 regions at those element offsets of
  * `wasmMemoryView("int32")`. This multiplies an unfolded input straight from its image: the
  * row offsets name (channel, tap) and the column offsets output positions, or the reverse.
- * Every address must lie inside the memory, and B reads up to 15 elements past the largest
- * one (keep that room); sums run in the same order as {@linkcode gemmInMemory}'s, also
+ * Every address must lie inside the memory, and B may read a few elements past the largest
+ * one (at most one today: keep 16 elements of room); sums run in the same order as {@linkcode gemmInMemory}'s, also
  * for a single row of A, which runs a kernel of its own.
  *
  * @param dtype Element type of A, B and C.

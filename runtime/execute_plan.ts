@@ -22,7 +22,8 @@ export interface ExecutePlanOptions {
    * `[start, end)`: every operand holding that index is read through a slice. */
   shard?: { index: string; start: number; end: number };
   /** Write the result (or the shard) into this view instead of a new array; its shape
-   * must be the result's (the shard's) shape. */
+   * must be the result's (the shard's) shape. It may share memory with the operands: the
+   * result is then computed aside and copied in at the end. */
   out?: NdArray;
 }
 
@@ -127,9 +128,11 @@ export function executePlan(
     }
   }
   const output = plan.parsed.output;
-  // Kernels write straight into `out` when it is contiguous and of the result's type and
+  // Kernels write straight into `out` when it is contiguous and of the result's type, does
+  // not share memory with an operand (which the kernels would read after writing) and
   // they can lay out the output's order.
-  const direct = out !== undefined && dtypeOf(out) === dtype && isContiguousArray(out);
+  const direct = out !== undefined && dtypeOf(out) === dtype && isContiguousArray(out) &&
+    operands.every((x) => x.data.buffer !== out.data.buffer);
   const target = direct ? out.data.subarray(out.offset, out.offset + out.size) : undefined;
   if (plan.implicitGemm !== null) {
     const fused = runImplicitGemm(plan.implicitGemm, views, dtype, output, target);

@@ -100,3 +100,20 @@ Deno.test("registerIndexPattern() checks the hyperparameters", () => {
     message: /hyperparameters\.paddingLeft/,
   });
 });
+
+Deno.test("executePlan() writes into an out that shares memory with an operand only at the end", () => {
+  const a = tensor([[1, 2], [3, 4]]);
+  const b = tensor([[1, 1], [1, 1]]);
+  executePlan(contractPath("ij,jk->ik", a, b), [a, b], { out: a });
+  assert.deepEqual(Array.from(a.data), [3, 3, 7, 7]);
+  // A 'same' convolution (an implicit GEMM) whose result overwrites its own input.
+  const p = { ...LONG, inputSize: 6, outputSize: 6, paddingLeft: 1, paddingRight: 1 };
+  const x = tensor(Float64Array.from({ length: 12 }, (_, i) => i - 4), { shape: [1, 2, 6] });
+  const w = tensor(Float64Array.from({ length: 12 }, (_, i) => (i % 5) - 2), { shape: [2, 2, 3] });
+  const pattern = virtualIndexPattern(p, "float64");
+  const plan = contractPath("nci,koi,dck->ndo", x, pattern, w);
+  assert.notEqual(plan.implicitGemm, null);
+  const expected = Array.from(executePlan(plan, [x, pattern, w]).data);
+  executePlan(plan, [x, pattern, w], { out: x });
+  assert.deepEqual(Array.from(x.data), expected);
+});
