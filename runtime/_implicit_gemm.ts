@@ -93,7 +93,7 @@ export function implicitGemm(
   const whole = width === outputs &&
     at.batch.every((offset, b) => offset === at.batch[0] + b * block);
   const planeOffsets = roleOffsets(t, "contracted");
-  const batchOffsets = roleOffsets(t, "batch");
+  const batchPlanes = roleOffsets(t, "batch").flatMap((b) => planeOffsets.map((p) => b + p));
   const mark = wasmScratchMark();
   try {
     const weightAt = wasmScratchReserve(dtype, batches * channels * depth);
@@ -114,7 +114,7 @@ export function implicitGemm(
         geometry,
         rules,
         t.data,
-        batchOffsets.flatMap((tBatch) => planeOffsets.map((p) => base + tBatch + p)),
+        batchPlanes.map((p) => base + p),
         t.strides.taps,
       );
       for (let first = 0; first < outputs; first += width) {

@@ -72,7 +72,7 @@ export function contractPair(
     const strides = contiguousStrides(names.map(dimOf));
     const stride = (name: string) => strides[names.indexOf(name)];
     const group = (group: readonly string[]) =>
-      groupStride({ names: [...names], shape: names.map(dimOf), strides } as View, group);
+      groupStride({ names: [...names], shape: names.map(dimOf), strides }, group);
     return { names, strides, stride, rowStride: group(leftGroup), colStride: group(rightGroup) };
   };
   let layout = layoutOf(

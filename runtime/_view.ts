@@ -161,7 +161,10 @@ export function byStride(view: View, names: readonly string[]): string[] {
 }
 
 /** The single stride that walks the group's dimensions as one, or null if none does. */
-export function groupStride(view: View, names: readonly string[]): number | null {
+export function groupStride(
+  view: Pick<View, "names" | "shape" | "strides">,
+  names: readonly string[],
+): number | null {
   let stride: number | null = null;
   let span = 1;
   for (let at = names.length - 1; at >= 0; at--) {
