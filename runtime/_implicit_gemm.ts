@@ -102,7 +102,9 @@ export function implicitGemm(
     const rowsAt = reserveOffsets(
       planeTapOffsets(tapOffsets(rules, geometry), planes, geometry.plane),
     );
-    const colsAt = reserveOffsets(outputOffsets(rules, geometry));
+    const columns = outputOffsets(rules, geometry);
+    const increasing = columns.every((offset, o) => o === 0 || offset > columns[o - 1]);
+    const colsAt = reserveOffsets(columns);
     forEachOffsetPair(t.shapes.batch, w.strides.batch, 0, w.strides.batch, 0, (wBatch, _, b) => {
       stageWeight(w, wBatch, depth, weightAt + b * channels * depth, dtype);
     });
@@ -135,6 +137,7 @@ export function implicitGemm(
             cols,
             1,
             false,
+            increasing,
           );
         }
         const heap = wasmMemoryView(dtype);

@@ -81,6 +81,7 @@ type RowEntry = (
   colOffsets: number,
   c: number,
   accumulate: number,
+  increasing: number,
 ) => void;
 
 type IndirectEntry = (
@@ -487,6 +488,8 @@ function checkView(
  * @param cRowStride Elements from one row of C to the next.
  * @param cColStride Elements from one column of C to the next.
  * @param accumulate Add to C instead of overwriting it.
+ * @param increasingColumns The caller's promise that `colOffsets` increase strictly, which
+ *   lets the one-row kernel find runs of consecutive columns faster (default false).
  */
 export function gemmIndirectInMemory(
   dtype: WasmGemmDType,
@@ -503,6 +506,7 @@ export function gemmIndirectInMemory(
   cRowStride: number,
   cColStride: number,
   accumulate: boolean,
+  increasingColumns = false,
 ): void {
   const state = current();
   const size = elementSize(dtype);
@@ -525,6 +529,7 @@ export function gemmIndirectInMemory(
       colOffsets * 4,
       cOffset * size,
       accumulate ? 1 : 0,
+      increasingColumns ? 1 : 0,
     );
     return;
   }

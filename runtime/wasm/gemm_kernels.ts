@@ -283,6 +283,8 @@ function scatterAdd<T>(
  * c = a·B (or c += a·B) for one row `a` of k float32 values and an indirect B as in
  * gemmIndirectF32: a depthwise convolution's product, which a GEMM would pad to MR rows.
  * Sums run in gemm's order (blocks of KC, each from zero), so results match it bit for bit.
+ * With `increasing` (the caller promises strictly increasing column offsets), a run of
+ * consecutive columns is recognised by its first and last offsets alone.
  */
 export function rowIndirectF32(
   k: i32,
@@ -293,8 +295,9 @@ export function rowIndirectF32(
   colOffsets: usize,
   c: usize,
   accumulate: bool,
+  increasing: bool,
 ): void {
-  rowIndirect<f32>(k, n, a, x, rowOffsets, colOffsets, c, accumulate);
+  rowIndirect<f32>(k, n, a, x, rowOffsets, colOffsets, c, accumulate, increasing);
 }
 
 /** rowIndirectF32 in float64. */
@@ -307,8 +310,9 @@ export function rowIndirectF64(
   colOffsets: usize,
   c: usize,
   accumulate: bool,
+  increasing: bool,
 ): void {
-  rowIndirect<f64>(k, n, a, x, rowOffsets, colOffsets, c, accumulate);
+  rowIndirect<f64>(k, n, a, x, rowOffsets, colOffsets, c, accumulate, increasing);
 }
 
 function rowIndirect<T>(
@@ -320,6 +324,7 @@ function rowIndirect<T>(
   colOffsets: usize,
   c: usize,
   accumulate: bool,
+  increasing: bool,
 ): void {
   if (n <= 0) return;
   if (k <= 0) {
@@ -337,7 +342,39 @@ function rowIndirect<T>(
       const colAt = colOffsets + <usize> (j * 4);
       const first = load<i32>(colAt);
       const to = c + bytes<T>(j);
-      if (j + 2 * lanes <= n && consecutive(colAt, first, 2 * lanes)) {
+      // Four vectors of consecutive columns (four independent sums in flight), else two.
+      if (j + 4 * lanes <= n && runOf(colAt, first, 4 * lanes, increasing)) {
+        let acc0 = v128.splat<T>(0);
+        let acc1 = v128.splat<T>(0);
+        let acc2 = v128.splat<T>(0);
+        let acc3 = v128.splat<T>(0);
+        const from = x + bytes<T>(first);
+        for (let p = 0; p < kc; p++) {
+          const at = from + bytes<T>(load<i32>(rows + <usize> (p * 4)));
+          const w = v128.splat<T>(load<T>(weights + bytes<T>(p)));
+          if (sizeof<T>() == 4) {
+            acc0 = maddF32(w, v128.load(at), acc0);
+            acc1 = maddF32(w, v128.load(at, 16), acc1);
+            acc2 = maddF32(w, v128.load(at, 32), acc2);
+            acc3 = maddF32(w, v128.load(at, 48), acc3);
+          } else {
+            acc0 = maddF64(w, v128.load(at), acc0);
+            acc1 = maddF64(w, v128.load(at, 16), acc1);
+            acc2 = maddF64(w, v128.load(at, 32), acc2);
+            acc3 = maddF64(w, v128.load(at, 48), acc3);
+          }
+        }
+        if (sizeof<T>() == 4) {
+          storeRowF32(to, acc0, acc1, overwrite);
+          storeRowF32(to + 32, acc2, acc3, overwrite);
+        } else {
+          storeRowF64(to, acc0, acc1, overwrite);
+          storeRowF64(to + 32, acc2, acc3, overwrite);
+        }
+        j += 4 * lanes;
+        continue;
+      }
+      if (j + 2 * lanes <= n && runOf(colAt, first, 2 * lanes, increasing)) {
         let acc0 = v128.splat<T>(0);
         let acc1 = v128.splat<T>(0);
         const from = x + bytes<T>(first);
@@ -370,6 +407,15 @@ function rowIndirect<T>(
       j++;
     }
   }
+}
+
+/** Whether the `count` i32 offsets at `at` are `first, first + 1, …`; when they are known
+ * to increase strictly, the last one tells. */
+// @ts-ignore: decorator
+
+function runOf(at: usize, first: i32, count: i32, increasing: bool): bool {
+  if (increasing) return load<i32>(at + <usize> ((count - 1) * 4)) == first + count - 1;
+  return consecutive(at, first, count);
 }
 
 /** Whether the `count` i32 offsets at `at` are `first, first + 1, …`. */
