@@ -24,6 +24,9 @@ import { shapeSize } from "./_tensor.ts";
  * ```
  */
 export const SHARDS_PER_WORKER = 4;
+/** Plans with fewer FLOPs than this per output element are memory-bound (a depthwise
+ * convolution has 18): copying the pooled result out costs about what the workers save. */
+const MIN_FLOPS_PER_OUTPUT = 64;
 /** Shards beyond one per worker are each at least this many FLOPs: about a millisecond,
  * several times a round trip to a worker. */
 const MIN_EXTRA_SHARD_FLOPS = 3e7;
@@ -54,6 +57,10 @@ export interface PlanShardsOptions {
   /** Plans cheaper than this many FLOPs get no shards (default
    * {@linkcode DEFAULT_SHARD_MIN_FLOPS}). */
   minFlops?: number;
+  /** Plans with fewer FLOPs than this per output element get no shards (default 64):
+   * they are memory-bound, and copying the pooled result out costs about what the
+   * workers save. */
+  minFlopsPerOutput?: number;
 }
 
 /**
@@ -95,8 +102,10 @@ export interface ShardPlan {
  *
  * @param plan A plan from {@linkcode contractPath}.
  * @param workers Number of workers, a non-negative integer.
- * @param options The cost threshold.
- * @returns The shards, or `null` when the plan is cheaper than `options.minFlops`, has
+ * @param options The cost thresholds.
+ * @returns The shards, or `null` when the plan is cheaper than `options.minFlops` or
+ *   than `options.minFlopsPerOutput` FLOPs per output element (memory-bound, like a
+ *   depthwise convolution), has
  *   no output index of size at least 1 or `workers` is 0: the calling thread runs it.
  *
  * @example A batched product split along its batch index
@@ -128,7 +137,15 @@ export function planShards(
       `Cannot read minFlops: expected a non-negative number, got ${describe(minFlops)}`,
     );
   }
+  const perOutput = options.minFlopsPerOutput ?? MIN_FLOPS_PER_OUTPUT;
+  if (typeof perOutput !== "number" || !(perOutput >= 0)) {
+    throw new RangeError(
+      `Cannot read minFlopsPerOutput: expected a non-negative number, got ${describe(perOutput)}`,
+    );
+  }
   if (workers === 0 || plan.flops < minFlops) return null;
+  const outputSize = plan.outputShape.reduce((a, b) => a * b, 1);
+  if (plan.flops < perOutput * outputSize) return null;
   let best: ShardPlan | null = null;
   let bestReread = Infinity;
   for (const index of plan.parsed.output) {

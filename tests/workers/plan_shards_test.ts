@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import {
   contractPath,
+  DEFAULT_SHARD_MIN_FLOPS,
   type DType,
   einsumSync,
   executePlan,
@@ -62,12 +63,13 @@ Deno.test("planShards() picks the output index whose split repeats the least wor
   // while every step holds k.
   const plan = contractPath("bi,ij,jk->bk", [10000, 20], [20, 20], [20, 20]);
   assert.deepEqual(plan.path, [[1, 2], [0, 1]]);
-  const shards = planShards(plan, 2, { minFlops: 0 });
+  const any = { minFlops: 0, minFlopsPerOutput: 0 };
+  const shards = planShards(plan, 2, any);
   assert.equal(shards?.index, "k");
   assert.equal(shards?.repeatedFlops, 0);
   // When every index leaves work behind, the repeated work is what the others recompute.
   const chain = contractPath("ai,ij,jb->ab", [300, 4], [4, 4], [4, 300]);
-  const split = planShards(chain, 3, { minFlops: 0 })!;
+  const split = planShards(chain, 3, any)!;
   const uncarried = chain.steps.filter((step) => !step.inputs.flat().includes(split.index));
   const repeated = uncarried.reduce((sum, step) => sum + step.flops, 0) * 2;
   assert.equal(split.repeatedFlops, repeated);
@@ -161,4 +163,34 @@ Deno.test("shards put together equal the whole result bit for bit (random proble
     });
     assert.deepEqual(out.data, einsumSync(equation, ...operands).data, `${equation} [${shapes}]`);
   }
+});
+
+Deno.test("planShards() leaves memory-bound plans such as a depthwise convolution to the calling thread", () => {
+  const pattern = {
+    inputSize: 56,
+    kernelSize: 3,
+    outputSize: 56,
+    stride: 1,
+    paddingLeft: 1,
+    paddingRight: 1,
+    dilation: 1,
+  };
+  // Case D: 2.9·10⁷ FLOPs, above the 10⁷ threshold, but 18 FLOPs per output element.
+  const plan = contractPath(
+    "ngchw,koh,lpw,gdckl->ngdop",
+    [8, 64, 1, 56, 56],
+    [3, 56, 56],
+    [3, 56, 56],
+    [64, 1, 1, 3, 3],
+    { patterns: [undefined, pattern, pattern, undefined] },
+  );
+  assert.equal(plan.implicitGemm?.kind, "forward");
+  assert.ok(plan.flops > DEFAULT_SHARD_MIN_FLOPS);
+  assert.equal(planShards(plan, 2), null);
+  // Along the groups, which every operand but the patterns holds: nothing is re-read.
+  assert.equal(planShards(plan, 2, { minFlopsPerOutput: 0 })?.index, "g");
+  assert.throws(() => planShards(plan, 2, { minFlopsPerOutput: -1 }), {
+    name: "RangeError",
+    message: "Cannot read minFlopsPerOutput: expected a non-negative number, got -1",
+  });
 });
