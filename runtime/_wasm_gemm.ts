@@ -557,8 +557,9 @@ export function gemmIndirectInMemory(
 /**
  * Scatter-adds a rows×cols block C in WASM memory (rows `cRowStride` apart, columns
  * contiguous): `X[xOffset + rowOffsets[r] + colOffsets[j]] += C[r, j]`, r then j ascending.
- * The offsets are int32 regions as for {@linkcode gemmIndirectInMemory}; within one row the
- * targets must be distinct. The addresses are the caller's to keep inside the memory.
+ * The offsets are int32 regions as for {@linkcode gemmIndirectInMemory}; targets may repeat
+ * (the additions happen in that order). The addresses are the caller's to keep inside the
+ * memory.
  *
  * @param dtype Element type of X and C.
  * @param xOffset Element offset that the offsets count from.
