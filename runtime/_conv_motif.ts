@@ -86,3 +86,25 @@ export function findImplicitGemm(
   }
   return null;
 }
+
+/**
+ * The order in which an implicit GEMM writes its result: `output` itself when the kernel
+ * can (the output ends with the kernel's block of channels and positions, or is the weight
+ * gradient's natural order), else the natural `[batch, rows, channels, positions]` (the
+ * weight gradient's `[batch, channels, rows, taps]`), which a permutation then follows.
+ */
+export function implicitGemmOrder(motif: ImplicitGemm, output: readonly string[]): string[] {
+  const [kernels, outputs, inputs] = [0, 1, 2].map((at) => motif.taps.map((tap) => tap[at]));
+  const same = (a: readonly string[], b: readonly string[]) =>
+    a.length === b.length && a.every((name, at) => name === b[at]);
+  if (motif.kind === "weight") {
+    const natural = [...motif.batch, ...motif.channels, ...motif.rows, ...kernels];
+    return same(natural, output) ? [...output] : natural;
+  }
+  const block = [...motif.channels, ...(motif.kind === "input" ? inputs : outputs)];
+  const natural = [...motif.batch, ...motif.rows, ...block];
+  const fits = output.length === natural.length &&
+    natural.every((name) => output.includes(name)) &&
+    same(output.slice(output.length - block.length), block);
+  return fits ? [...output] : natural;
+}

@@ -12,7 +12,7 @@ import {
   type StepCost,
 } from "./_paths.ts";
 import { patternAwareStepCost } from "./_pattern_cost.ts";
-import { findImplicitGemm, type ImplicitGemm } from "./_conv_motif.ts";
+import { findImplicitGemm, type ImplicitGemm, implicitGemmOrder } from "./_conv_motif.ts";
 import { indexPatternInfo, type PatternHyperparameters } from "./index_pattern_registry.ts";
 import type { NdArray } from "./tensor.ts";
 import { checkShapeList } from "./_tensor.ts";
@@ -393,14 +393,10 @@ function implicitGemmSteps(
   const letters = letterNames(parsed);
   const [kernel, outputs] = [motif.taps.map((t) => t[0]), motif.taps.map((t) => t[1])];
   const inputs = motif.taps.map((t) => t[2]);
-  const result = motif.kind === "forward"
-    ? [...motif.batch, ...motif.rows, ...motif.channels, ...outputs]
-    : motif.kind === "weight"
-    ? [...motif.batch, ...motif.channels, ...motif.rows, ...kernel]
-    : [...motif.batch, ...motif.rows, ...motif.channels, ...inputs];
+  const result = implicitGemmOrder(motif, parsed.output);
   // The GEMM's entries (result, or columns × taps for the input gradient) and depth.
   const entries = motif.kind === "input"
-    ? [...result.slice(0, -inputs.length), ...kernel, ...outputs]
+    ? [...result.filter((name) => !inputs.includes(name)), ...kernel, ...outputs]
     : result;
   const depth = motif.kind === "forward"
     ? [...motif.contracted, ...kernel]

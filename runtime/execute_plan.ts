@@ -1,6 +1,7 @@
 // @ts-types="@types/ndarray"
 import ndarray from "ndarray";
 import type { ContractionPlan, ImplicitGemm } from "./contract_path.ts";
+import { implicitGemmOrder } from "./_conv_motif.ts";
 import {
   implicitGemm,
   implicitInputGemm,
@@ -280,19 +281,11 @@ function runImplicitGemm(
       owned: true,
     };
   };
+  const names = implicitGemmOrder(motif, output);
+  const fits = names.join("\u0000") === output.join("\u0000");
   if (motif.kind === "weight") {
-    const names = [...motif.batch, ...motif.channels, ...motif.rows, ...kernels];
-    const fits = names.join("\u0000") === output.join("\u0000");
     return view(names, implicitWeightGemm(tRoles, wRoles, rules, dtype, fits ? target : undefined));
   }
-  const positions = motif.kind === "input" ? inputs : outputs;
-  const block = [...motif.channels, ...positions];
-  const natural = [...motif.batch, ...motif.rows, ...block];
-  // The output's order when it ends with the kernel's blocks; the natural one otherwise.
-  const fits = output.length === natural.length &&
-    natural.every((name) => output.includes(name)) &&
-    output.slice(output.length - block.length).join("\u0000") === block.join("\u0000");
-  const names = fits ? output : natural;
   const strides = contiguousStrides(names.map((name) => sizeOf.get(name)!));
   const offsets = (outer: readonly string[]) => {
     const list: number[] = [];

@@ -132,6 +132,32 @@ Deno.test("contractPath() runs a convolution as one implicit GEMM unless told ot
   assert.equal(contractPath("nchw,koh,lpw->nckop", x, ph, pw).implicitGemm, null);
 });
 
+Deno.test("an implicit GEMM writes the output's order when it ends with the kernel's block", () => {
+  // Grouped: 3 groups g of 2 channels c, between the batch n and the output channels d.
+  const xg = randomTensor(rng, [2, 3, 2, 9, 7]);
+  const wg = randomTensor(rng, [3, 4, 2, 3, 2]);
+  const reference = referenceEinsum("ngchw,koh,lpw,gdckl->ngdop", xg, phDense, pwDense, wg);
+  for (
+    const [equation, steps] of [
+      ["ngchw,koh,lpw,gdckl->ngdop", 1], // the kernel's [d, o, p] blocks last: written in place
+      ["ngchw,koh,lpw,gdckl->gndop", 1], // the kernel's natural order
+      ["ngchw,koh,lpw,gdckl->ndgop", 2], // blocks split: a permutation follows
+    ] as const
+  ) {
+    const plan = contractPath(equation, xg, ph, pw, wg);
+    assert.equal(plan.steps.length, steps, equation);
+    assert.equal(plan.steps[0].kind, "implicit GEMM", equation);
+    const order = equation.split("->")[1];
+    assertAllClose(
+      executePlan(plan, [xg, ph, pw, wg]),
+      referenceEinsum(`ngdop->${order}`, reference),
+      {
+        message: equation,
+      },
+    );
+  }
+});
+
 Deno.test("executePlan() shards pattern contractions bit for bit", () => {
   for (const [label, equation, operands] of CASES) {
     const plan = contractPath(equation, ...operands);
