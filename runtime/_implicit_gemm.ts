@@ -20,9 +20,8 @@ import {
   gemmInMemory,
   scatterAddInMemory,
   wasmMemoryView,
-  wasmScratchMark,
-  wasmScratchRelease,
   wasmScratchReserve,
+  withWasmScratch,
 } from "./_wasm_gemm.ts";
 
 export type { TapRule } from "./_padded_image.ts";
@@ -94,8 +93,7 @@ export function implicitGemm(
     at.batch.every((offset, b) => offset === at.batch[0] + b * block);
   const planeOffsets = roleOffsets(t, "contracted");
   const batchPlanes = roleOffsets(t, "batch").flatMap((b) => planeOffsets.map((p) => b + p));
-  const mark = wasmScratchMark();
-  try {
+  withWasmScratch(() => {
     const weightAt = wasmScratchReserve(dtype, batches * channels * depth);
     const imageAt = reserveImage(dtype, batches * planes * geometry.plane);
     const resultAt = wasmScratchReserve(dtype, batches * channels * width);
@@ -155,9 +153,7 @@ export function implicitGemm(
         }
       }
     });
-  } finally {
-    wasmScratchRelease(mark);
-  }
+  });
   return out;
 }
 
@@ -267,8 +263,7 @@ export function implicitWeightGemm(
   const planeOffsets = roleOffsets(t, "rows");
   const channelOffsets = roleOffsets(v, "channels");
   const vOutputs = roleOffsets(v, "taps");
-  const mark = wasmScratchMark();
-  try {
+  withWasmScratch(() => {
     const resultAt = wasmScratchReserve(dtype, channels * columns);
     const gradAt = wasmScratchReserve(dtype, channels * outputs);
     const imageAt = reserveImage(dtype, rows * geometry.plane);
@@ -316,9 +311,7 @@ export function implicitWeightGemm(
       const heap = wasmMemoryView(dtype);
       out.set(heap.subarray(resultAt, resultAt + channels * columns), b * channels * columns);
     });
-  } finally {
-    wasmScratchRelease(mark);
-  }
+  });
   return out;
 }
 
@@ -356,8 +349,7 @@ export function implicitInputGemm(
   const depthOffsets = roleOffsets(v, "contracted");
   const vOutputs = roleOffsets(v, "taps");
   const width = SCATTER_WIDTH;
-  const mark = wasmScratchMark();
-  try {
+  withWasmScratch(() => {
     const weightAt = wasmScratchReserve(dtype, channels * taps * depth);
     const gradAt = wasmScratchReserve(dtype, depth * outputs);
     const columnsAt = wasmScratchReserve(dtype, channels * taps * Math.min(width, outputs));
@@ -405,9 +397,7 @@ export function implicitInputGemm(
         unstageImage(dtype, imageAt, geometry, rules, channels, out, outAt);
       });
     });
-  } finally {
-    wasmScratchRelease(mark);
-  }
+  });
   return out;
 }
 

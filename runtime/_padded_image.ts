@@ -6,9 +6,8 @@ import {
   copyRunsInMemory,
   type WasmGemmDType,
   wasmMemoryView,
-  wasmScratchMark,
-  wasmScratchRelease,
   wasmScratchReserve,
+  withWasmScratch,
 } from "./_wasm_gemm.ts";
 
 type Data = Float32Array | Float64Array;
@@ -138,8 +137,7 @@ export function stageImage(
     stageImageByElement(wasmMemoryView(dtype), at, geometry, rules, src, planeOffsets, strides);
     return;
   }
-  const mark = wasmScratchMark();
-  try {
+  withWasmScratch(() => {
     const copyAt = wasmScratchReserve(dtype, span);
     wasmMemoryView(dtype).set(src.subarray(first, first + span), copyAt);
     forEachRun(geometry, rules, planes, strides, (from, to, lines, lineStride, padStride) => {
@@ -153,9 +151,7 @@ export function stageImage(
         padStride,
       );
     });
-  } finally {
-    wasmScratchRelease(mark);
-  }
+  });
 }
 
 /**
@@ -246,8 +242,7 @@ export function unstageImage(
   const size = planes * geometry.inputs;
   if (size === 0) return;
   const strides = contiguousStrides(rules.map((r) => r.inputSize));
-  const mark = wasmScratchMark();
-  try {
+  withWasmScratch(() => {
     const copyAt = wasmScratchReserve(dtype, size);
     forEachRun(geometry, rules, planes, strides, (from, to, lines, lineStride, padStride) => {
       copyRunsInMemory(
@@ -261,9 +256,7 @@ export function unstageImage(
       );
     });
     out.set(wasmMemoryView(dtype).subarray(copyAt, copyAt + size), outAt);
-  } finally {
-    wasmScratchRelease(mark);
-  }
+  });
 }
 
 /** Steps a row-major multi-index forward by one, wrapping. */

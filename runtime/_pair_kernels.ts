@@ -47,18 +47,18 @@ export function contractPair(
   const inner = a.names.filter((name) => b.names.includes(name) && !keep.has(name));
   const left = byStride(a, a.names.filter((name) => !b.names.includes(name)));
   const right = byStride(b, b.names.filter((name) => !a.names.includes(name)));
+  let leftSplit = loopSplit(a, left);
+  let rightSplit = loopSplit(b, right);
   // Contracted indices in the order that needs the smaller copy.
   const orders = [byStride(a, inner), byStride(b, inner)];
   const copyCost = (sum: string[]) =>
-    (loopSplit(a, left) === null || groupStride(a, sum) === null ? size(a) : 0) +
-    (groupStride(b, sum) === null || loopSplit(b, right) === null ? size(b) : 0);
+    (leftSplit === null || groupStride(a, sum) === null ? size(a) : 0) +
+    (groupStride(b, sum) === null || rightSplit === null ? size(b) : 0);
   const sum = copyCost(orders[0]) <= copyCost(orders[1]) ? orders[0] : orders[1];
-  let leftSplit = loopSplit(a, left);
   if (leftSplit === null || groupStride(a, sum) === null) {
     a = sumTo(a, [...batch, ...left, ...sum], dtype);
     leftSplit = [[], left];
   }
-  let rightSplit = loopSplit(b, right);
   if (groupStride(b, sum) === null || rightSplit === null) {
     b = sumTo(b, [...batch, ...sum, ...right], dtype);
     rightSplit = [[], right];

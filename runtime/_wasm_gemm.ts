@@ -298,6 +298,22 @@ export function wasmScratchRelease(mark: number): void {
 }
 
 /**
+ * Runs `body` with the scratch stack's top marked, and releases every region it reserved
+ * when it returns or throws.
+ *
+ * @param body Reserves regions and uses them, synchronously.
+ * @returns What `body` returns.
+ */
+export function withWasmScratch<T>(body: () => T): T {
+  const mark = wasmScratchMark();
+  try {
+    return body();
+  } finally {
+    wasmScratchRelease(mark);
+  }
+}
+
+/**
  * The whole WASM memory as a typed array of `dtype`, re-created after the memory grew.
  *
  * @param dtype The element type.

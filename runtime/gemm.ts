@@ -4,9 +4,8 @@ import {
   wasmGemmBlockDepth,
   type WasmGemmDType,
   wasmMemoryView,
-  wasmScratchMark,
-  wasmScratchRelease,
   wasmScratchReserve,
+  withWasmScratch,
 } from "./_wasm_gemm.ts";
 
 /** A strided matrix view: element (r, c) is `data[offset + r*rowStride + c*colStride]`. */
@@ -97,44 +96,40 @@ export function gemm(
   }
   const dtype: WasmGemmDType = c.data instanceof Float32Array ? "float32" : "float64";
   const [mb, nb, kb] = m * k + k * n + m * n <= SCRATCH_ELEMENTS ? [m, n, k] : blockSizes(m, n, k);
-  const mark = wasmScratchMark();
-  try {
-    for (let i = 0; i < m; i += mb) {
-      const rows = Math.min(mb, m - i);
-      for (let j = 0; j < n; j += nb) {
-        const cols = Math.min(nb, n - j);
-        const cBlock = block(c, i, j);
+  for (let i = 0; i < m; i += mb) {
+    const rows = Math.min(mb, m - i);
+    for (let j = 0; j < n; j += nb) {
+      const cols = Math.min(nb, n - j);
+      const cBlock = block(c, i, j);
+      withWasmScratch(() => {
         const cAt = wasmScratchReserve(dtype, rows * cols);
         if (accumulate) copyIn(rows, cols, cBlock, dtype, cAt);
         for (let p = 0; p < k; p += kb) {
           const depth = Math.min(kb, k - p);
-          const blockMark = wasmScratchMark();
-          const aIn = stage(rows, depth, block(a, i, p), dtype);
-          const bIn = stage(depth, cols, block(b, p, j), dtype);
-          gemmInMemory(
-            dtype,
-            rows,
-            cols,
-            depth,
-            aIn.offset,
-            aIn.rowStride,
-            aIn.colStride,
-            bIn.offset,
-            bIn.rowStride,
-            bIn.colStride,
-            cAt,
-            cols,
-            1,
-            accumulate || p > 0,
-          );
-          wasmScratchRelease(blockMark);
+          withWasmScratch(() => {
+            const aIn = stage(rows, depth, block(a, i, p), dtype);
+            const bIn = stage(depth, cols, block(b, p, j), dtype);
+            gemmInMemory(
+              dtype,
+              rows,
+              cols,
+              depth,
+              aIn.offset,
+              aIn.rowStride,
+              aIn.colStride,
+              bIn.offset,
+              bIn.rowStride,
+              bIn.colStride,
+              cAt,
+              cols,
+              1,
+              accumulate || p > 0,
+            );
+          });
         }
         copyOut(rows, cols, dtype, cAt, cBlock);
-        wasmScratchRelease(mark);
-      }
+      });
     }
-  } finally {
-    wasmScratchRelease(mark);
   }
 }
 

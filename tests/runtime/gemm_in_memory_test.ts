@@ -10,6 +10,7 @@ import {
   wasmScratchMark,
   wasmScratchRelease,
   wasmScratchReserve,
+  withWasmScratch,
 } from "../../runtime/_wasm_gemm.ts";
 
 /** A seeded PRNG returning floats in [-1, 1) (mulberry32). */
@@ -20,16 +21,6 @@ function mulberry32(seed: number): () => number {
     t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
     return 2 * (((t ^ (t >>> 14)) >>> 0) / 4294967296) - 1;
   };
-}
-
-/** Runs `fn` between a mark and its release. */
-function scoped(fn: () => void): void {
-  const mark = wasmScratchMark();
-  try {
-    fn();
-  } finally {
-    wasmScratchRelease(mark);
-  }
 }
 
 /** A strided matrix in WASM memory: element (r, c) at `offset + r*rowStride + c*colStride`. */
@@ -122,7 +113,7 @@ function checkCases(dtype: WasmGemmDType): void {
   const random = mulberry32(1);
   for (const [m, n, k, s] of CASES) {
     for (const accumulate of [false, true]) {
-      scoped(() => {
+      withWasmScratch(() => {
         const a = randomView(dtype, random, m, k, s[0], s[1]);
         const b = randomView(dtype, random, k, n, s[2], s[3]);
         const c = randomView(dtype, random, m, n, s[4], s[5]);
@@ -160,7 +151,7 @@ for (const dtype of ["float32", "float64"] as const) {
     const random = mulberry32(2);
     const depth = wasmGemmBlockDepth();
     const [m, n, k] = [11, 19, 3 * depth + 7];
-    scoped(() => {
+    withWasmScratch(() => {
       const a = randomView(dtype, random, m, k, k, 1);
       const b = randomView(dtype, random, k, n, n, 1);
       const whole = randomView(dtype, random, m, n, n, 1);
@@ -192,7 +183,7 @@ for (const dtype of ["float32", "float64"] as const) {
 }
 
 Deno.test("wasmScratchReserve() grows the memory, keeps contents and offsets, and views follow", () => {
-  scoped(() => {
+  withWasmScratch(() => {
     const at = wasmScratchReserve("float64", 4);
     const before = wasmMemoryView("float64");
     before.set([1, 2, 3, 4], at);
@@ -220,7 +211,7 @@ Deno.test("wasmScratchRelease() reuses the released memory, and gemmInMemory() r
 });
 
 Deno.test("gemmInMemory() leaves C alone when m or n is 0 and zeroes it when k is 0", () => {
-  scoped(() => {
+  withWasmScratch(() => {
     const c = wasmScratchReserve("float64", 4);
     wasmMemoryView("float64").set([1, 2, 3, 4], c);
     gemmInMemory("float64", 0, 2, 3, -1, 0, 0, -1, 0, 0, c, 2, 1, false);
@@ -275,7 +266,7 @@ Deno.test("wasmScratchReserve() and wasmScratchRelease() reject bad arguments an
 });
 
 Deno.test("forceWasmGemmBuild() refuses to drop the instance while scratch is reserved", () => {
-  scoped(() => {
+  withWasmScratch(() => {
     wasmScratchReserve("float32", 1);
     assert.throws(() => forceWasmGemmBuild("baseline"), {
       name: "Error",

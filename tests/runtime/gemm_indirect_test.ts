@@ -7,21 +7,10 @@ import {
   wasmGemmBuilds,
   type WasmGemmDType,
   wasmMemoryView,
-  wasmScratchMark,
-  wasmScratchRelease,
   wasmScratchReserve,
+  withWasmScratch,
 } from "../../runtime/_wasm_gemm.ts";
 import { mulberry32 } from "../_random.ts";
-
-/** Runs `fn` between a mark and its release. */
-function scoped<T>(fn: () => T): T {
-  const mark = wasmScratchMark();
-  try {
-    return fn();
-  } finally {
-    wasmScratchRelease(mark);
-  }
-}
 
 /** Offset tables that exercise every packing path of the indirect B: runs of consecutive
  * offsets (vector copies), offsets two apart (float32 even lanes), consecutive rows
@@ -44,7 +33,7 @@ function indirectAndDense(
   accumulate: boolean,
   seed: number,
 ): { indirect: number[]; dense: number[]; loop: number[] } {
-  return scoped(() => {
+  return withWasmScratch(() => {
     const random = mulberry32(seed);
     const span = Math.max(0, ...rowOffsets) + Math.max(0, ...colOffsets) + 1;
     const x = wasmScratchReserve(dtype, span + 16);
@@ -136,7 +125,7 @@ for (const build of wasmGemmBuilds()) {
 
 for (const dtype of ["float32", "float64"] as const) {
   Deno.test(`scatterAddInMemory() adds every entry into its target (${dtype})`, () => {
-    scoped(() => {
+    withWasmScratch(() => {
       const random = mulberry32(7);
       const [rows, cols] = [9, 23];
       // Rows overlap one another; within a row, targets are distinct.
@@ -171,7 +160,7 @@ for (const dtype of ["float32", "float64"] as const) {
 }
 
 Deno.test("gemmIndirectInMemory() rejects offset tables outside the memory", () => {
-  scoped(() => {
+  withWasmScratch(() => {
     const a = wasmScratchReserve("float32", 4);
     const c = wasmScratchReserve("float32", 4);
     const size = wasmMemoryView("int32").length;
