@@ -21,10 +21,11 @@ import type { TensorView } from "./_protocol.ts";
  * {@linkcode configureWorkers}): operands are placed once in `SharedArrayBuffer`s
  * (unless they already are, see {@linkcode toShared}; the pool reuses the memory of
  * these copies in later calls), every worker computes its slice
- * with the synchronous executor and writes it into one shared result, which is copied
- * once into the array returned (the shared result's memory is reused by later calls:
- * fresh memory costs page faults, several ms per MB on small VMs, far more than the
- * copy). Smaller ones run on the calling thread. Calls are queued first come, first
+ * with the synchronous executor and writes it into one shared result, and each slice is
+ * copied into the array returned as soon as it is written, while the other shards run
+ * (the shared result's memory is reused by later calls; the returned array is fresh
+ * memory, whose page faults, several ms per MB on small VMs, then overlap the
+ * computation). Smaller ones run on the calling thread. Calls are queued first come, first
  * served.
  *
  * Arguments are checked on the calling thread by the checks of `einsumSync`: invalid
@@ -66,19 +67,46 @@ export async function einsum(equation: string, ...operands: NdArray[]): Promise<
     if (!staged.has(x)) staged.set(x, copyToShared(x, (bytes) => stash.take(bytes)));
     return staged.get(x)!;
   });
-  const jobs = shardJobs(plan, shared, shards, out);
-  const settled = Promise.allSettled(jobs);
+  const result = dtype === "float32" ? new Float32Array(size) : new Float64Array(size);
+  const axis = plan.parsed.output.indexOf(shards.index);
+  // Each shard's region is copied out as soon as it is written, while the others run:
+  // the result is fresh memory, whose page faults then overlap the computation.
+  const copied = shardJobs(plan, shared, shards, out).map((job, shard) =>
+    job.then(() =>
+      copyRegion(
+        out.data,
+        result,
+        plan.outputShape,
+        axis,
+        shards.boundaries[shard],
+        shards.boundaries[shard + 1],
+      )
+    )
+  );
+  const settled = Promise.allSettled(copied);
   settled.then(() => {
     for (const copy of staged.values()) stash.give(copy.data.buffer as SharedArrayBuffer);
+    // Reused only once every shard has stopped writing and its region is copied out.
+    stash.give(out.data.buffer as SharedArrayBuffer);
   });
-  try {
-    await Promise.all(jobs);
-    const result = dtype === "float32" ? new Float32Array(size) : new Float64Array(size);
-    result.set(out.data);
-    return ndarray(result, [...plan.outputShape]);
-  } finally {
-    // Reused only once every shard has stopped writing and the result is copied out.
-    settled.then(() => stash.give(out.data.buffer as SharedArrayBuffer));
+  await Promise.all(copied);
+  return ndarray(result, [...plan.outputShape]);
+}
+
+/** Copies the region `start <= i < end` along `axis` of a C-contiguous array of `shape`. */
+function copyRegion(
+  from: Float32Array | Float64Array,
+  to: Float32Array | Float64Array,
+  shape: readonly number[],
+  axis: number,
+  start: number,
+  end: number,
+): void {
+  const inner = shape.slice(axis + 1).reduce((a, b) => a * b, 1);
+  const outer = shape.slice(0, axis).reduce((a, b) => a * b, 1);
+  const rowLength = shape[axis] * inner;
+  for (let row = 0, at = start * inner; row < outer; row++, at += rowLength) {
+    to.set(from.subarray(at, at + (end - start) * inner), at);
   }
 }
 
