@@ -96,6 +96,145 @@ export function outputOffsets(rules: readonly TapRule[], geometry: PaddedGeometr
   return offsets;
 }
 
+/** The outputs of a band along the first dimension and the inputs they read. */
+export interface Band {
+  /** The tap rules restricted to the band: the first dimension's covers its outputs and
+   * the inputs they read (counted from `firstInput`), the others are unchanged. */
+  readonly rules: readonly TapRule[];
+  /** The band's first output and first input along the first dimension. */
+  readonly firstOutput: number;
+  readonly firstInput: number;
+}
+
+/**
+ * How many outputs of the first dimension one band may hold so that `planes` padded planes
+ * of the band take at most `elements` (at least one output, at most all of them). With
+ * no dimensions or at most one tap, or when everything fits, that is every output.
+ */
+export function bandOutputs(rules: readonly TapRule[], planes: number, elements: number): number {
+  if (rules.length === 0) return 1;
+  const [first] = rules;
+  const geometry = paddedGeometry(rules);
+  if (planes * geometry.plane <= elements) return first.outputSize;
+  const lineElements = geometry.strides[0];
+  let low = Infinity;
+  let high = -Infinity;
+  for (const base of first.base) {
+    low = Math.min(low, base);
+    high = Math.max(high, base);
+  }
+  const lines = Math.floor(elements / (planes * lineElements));
+  const fit = Math.floor((lines - (high - low + 1)) / Math.max(1, first.stride)) + 1;
+  return Math.min(first.outputSize, Math.max(1, fit));
+}
+
+/**
+ * Splits the outputs of the first dimension into bands of `outputsPerBand` (the last may
+ * be shorter). A band's padded image holds only the inputs its outputs read, so a
+ * convolution over a band is the same convolution of those inputs with shifted rules.
+ */
+export function outputBands(rules: readonly TapRule[], outputsPerBand: number): Band[] {
+  if (rules.length === 0 || outputsPerBand >= rules[0].outputSize || rules[0].stride < 1) {
+    return [{ rules, firstOutput: 0, firstInput: 0 }];
+  }
+  const [first] = rules;
+  const bands: Band[] = [];
+  for (let start = 0; start < first.outputSize; start += outputsPerBand) {
+    const count = Math.min(outputsPerBand, first.outputSize - start);
+    bands.push(band(rules, start, count, Infinity, -Infinity));
+  }
+  return bands;
+}
+
+/** A band of inputs along the first dimension: the outputs that read them, and the lines
+ * `[firstLine, endLine)` (counted like the whole rules' inputs) it completes. */
+export interface InputBand extends Band {
+  readonly firstLine: number;
+  readonly endLine: number;
+}
+
+/**
+ * How many input lines of the first dimension one band of an input gradient may complete
+ * so that `planes` padded planes of the band (its lines, and the lines its outputs also
+ * reach) take about `elements` at most (at least one line, at most all of them).
+ */
+export function bandInputs(rules: readonly TapRule[], planes: number, elements: number): number {
+  if (rules.length === 0) return 1;
+  const [first] = rules;
+  const geometry = paddedGeometry(rules);
+  if (planes * geometry.plane <= elements) return Math.max(1, first.inputSize);
+  let low = Infinity;
+  let high = -Infinity;
+  for (const base of first.base) {
+    low = Math.min(low, base);
+    high = Math.max(high, base);
+  }
+  const lines = Math.floor(elements / (planes * geometry.strides[0])) - 2 * (high - low + 1);
+  return Math.min(Math.max(1, first.inputSize), Math.max(1, lines));
+}
+
+/**
+ * Splits the inputs of the first dimension into bands of `inputsPerBand` lines, each with
+ * every output that reads one of its lines (neighbouring bands share outputs) and a padded
+ * image that holds its lines and all the inputs those outputs read. Scattering the band's
+ * outputs into that image completes its own lines; the others are left to their bands.
+ */
+export function inputBands(rules: readonly TapRule[], inputsPerBand: number): InputBand[] {
+  if (rules.length === 0 || inputsPerBand >= rules[0].inputSize || rules[0].stride < 1) {
+    const lines = rules.length === 0 ? 1 : rules[0].inputSize;
+    return [{ rules, firstOutput: 0, firstInput: 0, firstLine: 0, endLine: lines }];
+  }
+  const [first] = rules;
+  const bands: InputBand[] = [];
+  for (let line = 0; line < first.inputSize; line += inputsPerBand) {
+    const end = Math.min(line + inputsPerBand, first.inputSize);
+    let from = first.outputSize;
+    let to = 0;
+    for (const base of first.base) {
+      from = Math.min(from, Math.max(0, Math.ceil((line - base) / first.stride)));
+      to = Math.max(
+        to,
+        Math.min(first.outputSize, Math.floor((end - 1 - base) / first.stride) + 1),
+      );
+    }
+    const count = Math.max(0, to - from);
+    bands.push({
+      ...band(rules, count > 0 ? from : 0, count, line, end),
+      firstLine: line,
+      endLine: end,
+    });
+  }
+  return bands;
+}
+
+/** The band of outputs `[start, start + count)` along the first dimension, its image
+ * holding every input they read and the inputs `[keepLow, keepHigh)`. */
+function band(
+  rules: readonly TapRule[],
+  start: number,
+  count: number,
+  keepLow: number,
+  keepHigh: number,
+): Band {
+  const [first, ...rest] = rules;
+  let low = keepLow;
+  let high = keepHigh;
+  for (const base of count > 0 ? first.base : []) {
+    low = Math.min(low, base + start * first.stride);
+    high = Math.max(high, base + (start + count - 1) * first.stride + 1);
+  }
+  const firstInput = Math.min(Math.max(low, 0), first.inputSize);
+  const end = Math.max(Math.min(high, first.inputSize), firstInput);
+  const rule: TapRule = {
+    base: first.base.map((base) => base + start * first.stride - firstInput),
+    stride: first.stride,
+    kernelSize: first.kernelSize,
+    outputSize: count,
+    inputSize: end - firstInput,
+  };
+  return { rules: [rule, ...rest], firstOutput: start, firstInput };
+}
+
 /** The indirect matrix's offsets of `(plane, tap)` for `planes` planes: `p·plane + tap`. */
 export function planeTapOffsets(taps: Int32Array, planes: number, plane: number): Int32Array {
   const offsets = new Int32Array(planes * taps.length);
@@ -108,9 +247,10 @@ export function planeTapOffsets(taps: Int32Array, planes: number, plane: number)
 /**
  * Copies the inputs of `planeOffsets.length` planes from `src` (plane `p` starting at
  * `planeOffsets[p]`, dimensions `strides` apart) into the interiors of the padded planes at
- * `at` in WASM memory. The borders are left as they are: zero them once. When the planes
- * lie in a compact span of `src` (any contiguous layout), the span is copied into WASM
- * memory in one piece and spread into the padded planes there, run by run.
+ * `at` in WASM memory. The borders are left as they are: zero them once. When each plane
+ * lies in a compact span of `src` (any contiguous layout, or a band of one), the spans are
+ * copied into WASM memory (in one piece when the planes are compact together too) and
+ * spread into the padded planes there, run by run.
  */
 export function stageImage(
   dtype: WasmGemmDType,
@@ -123,29 +263,37 @@ export function stageImage(
 ): void {
   const planes = planeOffsets.length;
   if (planes === 0 || geometry.inputs === 0) return;
-  let first = Infinity;
-  let last = -Infinity;
-  for (const offset of planeOffsets) {
-    first = Math.min(first, offset);
-    last = Math.max(last, offset);
-  }
-  rules.forEach((rule, d) => last += (rule.inputSize - 1) * strides[d]);
-  const span = last - first + 1;
+  let planeSpan = 1;
+  rules.forEach((rule, d) => planeSpan += (rule.inputSize - 1) * strides[d]);
   const compact = strides.every((s) => s >= 0) && strides.at(-1) === 1 &&
-    span <= 2 * planes * geometry.inputs + 64;
+    planeSpan <= 2 * geometry.inputs + 64;
   if (!compact) {
     stageImageByElement(wasmMemoryView(dtype), at, geometry, rules, src, planeOffsets, strides);
     return;
   }
+  let first = Infinity;
+  let last = -Infinity;
+  for (const offset of planeOffsets) {
+    first = Math.min(first, offset);
+    last = Math.max(last, offset + planeSpan - 1);
+  }
+  const together = last - first + 1 <= 2 * planes * geometry.inputs + 64;
   withWasmScratch(() => {
-    const copyAt = wasmScratchReserve(dtype, span);
-    wasmMemoryView(dtype).set(src.subarray(first, first + span), copyAt);
+    const copyAt = wasmScratchReserve(dtype, together ? last - first + 1 : planes * planeSpan);
+    const heap = wasmMemoryView(dtype);
+    if (together) heap.set(src.subarray(first, last + 1), copyAt);
+    else {
+      planeOffsets.forEach((offset, p) => {
+        heap.set(src.subarray(offset, offset + planeSpan), copyAt + p * planeSpan);
+      });
+    }
+    const planeAt = (p: number) => copyAt + (together ? planeOffsets[p] - first : p * planeSpan);
     forEachRun(geometry, rules, planes, strides, (from, to, lines, lineStride, padStride) => {
       copyRunsInMemory(
         dtype,
         lines,
         rules.at(-1)!.inputSize,
-        copyAt + planeOffsets[from.plane] - first + from.offset,
+        planeAt(from.plane) + from.offset,
         lineStride,
         at + to,
         padStride,
@@ -229,7 +377,7 @@ function stageImageByElement(
 }
 
 /** Copies the interiors of `planes` padded planes at `at` in WASM memory into `out`,
- * plane `p` as contiguous inputs from `outAt + p·geometry.inputs`. */
+ * plane `p` as contiguous inputs from `outAt + p·outPlaneStride`. */
 export function unstageImage(
   dtype: WasmGemmDType,
   at: number,
@@ -238,6 +386,7 @@ export function unstageImage(
   planes: number,
   out: Data,
   outAt: number,
+  outPlaneStride: number = geometry.inputs,
 ): void {
   const size = planes * geometry.inputs;
   if (size === 0) return;
@@ -255,8 +404,35 @@ export function unstageImage(
         lineStride,
       );
     });
-    out.set(wasmMemoryView(dtype).subarray(copyAt, copyAt + size), outAt);
+    const heap = wasmMemoryView(dtype);
+    if (outPlaneStride === geometry.inputs) {
+      out.set(heap.subarray(copyAt, copyAt + size), outAt);
+      return;
+    }
+    for (let p = 0; p < planes; p++) {
+      const from = copyAt + p * geometry.inputs;
+      out.set(heap.subarray(from, from + geometry.inputs), outAt + p * outPlaneStride);
+    }
   });
+}
+
+/** The padded planes of `geometry` seen as holding only the input lines `[first, first +
+ * count)` of the first dimension (with `rules` to match), for unstageImage. */
+export function lineWindow(
+  geometry: PaddedGeometry,
+  rules: readonly TapRule[],
+  first: number,
+  count: number,
+): { geometry: PaddedGeometry; rules: TapRule[] } {
+  const [rule, ...rest] = rules;
+  return {
+    geometry: {
+      ...geometry,
+      before: [geometry.before[0] + first, ...geometry.before.slice(1)],
+      inputs: count * shapeSize(rest.map((r) => r.inputSize)),
+    },
+    rules: [{ ...rule, inputSize: count }, ...rest],
+  };
 }
 
 /** Steps a row-major multi-index forward by one, wrapping. */

@@ -64,6 +64,10 @@ function layouts(sizes: number[]): Record<string, { strides: number[]; planes: n
       strides: contiguous,
       planes: [inputs + 3, 0, 2 * inputs + 9],
     },
+    "planes far apart (each compact, not together)": {
+      strides: contiguous,
+      planes: [5 * inputs, 0, 11 * inputs + 2],
+    },
     "every third element": {
       strides: contiguous.map((s) => 3 * s),
       planes: [0, 3 * inputs, 6 * inputs],
@@ -82,7 +86,7 @@ for (const [name, rules] of Object.entries(GEOMETRIES)) {
     for (const [layoutName, { strides, planes }] of Object.entries(layouts(sizes))) {
       for (const dtype of ["float32", "float64"] as const) {
         const random = mulberry32(5);
-        const span = 9 * geometry.inputs + 20;
+        const span = 13 * geometry.inputs + 20;
         const src = dtype === "float32" ? new Float32Array(span) : new Float64Array(span);
         src.forEach((_, i) => src[i] = random() + 0.5); // never zero
         const copy = src.slice();

@@ -1,0 +1,357 @@
+// Implicit GEMMs staged in bands of output lines: the band rules read exactly the inputs
+// of the whole rules, forward results do not depend on the bands (bit for bit), and
+// weight gradients summed band by band match the direct-loop reference and do not depend
+// on how many planes a shard holds.
+import assert from "node:assert/strict";
+import type { NdArray } from "@einconv/runtime";
+import {
+  bandInputs,
+  bandOutputs,
+  inputBands,
+  outputBands,
+  paddedGeometry,
+  type TapRule,
+} from "../../runtime/_padded_image.ts";
+import {
+  implicitGemm,
+  implicitInputGemm,
+  implicitWeightGemm,
+  type RoleView,
+} from "../../runtime/_implicit_gemm.ts";
+import { mulberry32, randomTensor } from "../_random.ts";
+import {
+  referenceConv,
+  referenceConvInputVjp,
+  referenceConvWeightVjp,
+} from "../_reference_conv.ts";
+
+interface Geometry {
+  input: number[];
+  kernel: number[];
+  stride: number[];
+  padding: number[];
+  dilation: number[];
+}
+
+/** The tap rule of one dimension: input `k·dilation + o·stride − padding`. */
+function rules({ input, kernel, stride, padding, dilation }: Geometry): TapRule[] {
+  return input.map((n, d) => ({
+    base: Int32Array.from({ length: kernel[d] }, (_, k) => k * dilation[d] - padding[d]),
+    stride: stride[d],
+    kernelSize: kernel[d],
+    outputSize: Math.floor((n + 2 * padding[d] - dilation[d] * (kernel[d] - 1) - 1) / stride[d]) +
+      1,
+    inputSize: n,
+  }));
+}
+
+const GEOMETRIES: Record<string, Geometry> = {
+  "1-d, padding 2": { input: [23], kernel: [5], stride: [1], padding: [2], dilation: [1] },
+  "2-d, stride 2, dilation 2": {
+    input: [13, 9],
+    kernel: [3, 3],
+    stride: [2, 1],
+    padding: [1, 2],
+    dilation: [2, 1],
+  },
+  "2-d, padding wider than the kernel (bands of padding only)": {
+    input: [4, 5],
+    kernel: [2, 3],
+    stride: [1, 1],
+    padding: [4, 1],
+    dilation: [1, 1],
+  },
+  "2-d, stride wider than the kernel (inputs nobody reads)": {
+    input: [17, 6],
+    kernel: [2, 2],
+    stride: [4, 1],
+    padding: [0, 0],
+    dilation: [1, 1],
+  },
+  "3-d": {
+    input: [7, 5, 4],
+    kernel: [3, 2, 3],
+    stride: [1, 1, 1],
+    padding: [1, 0, 1],
+    dilation: [1, 2, 1],
+  },
+};
+
+for (const [name, geometry] of Object.entries(GEOMETRIES)) {
+  Deno.test(`outputBands() read exactly the inputs of the whole rules (${name})`, () => {
+    const whole = rules(geometry);
+    const [first] = whole;
+    for (const perBand of [1, 2, 3, first.outputSize]) {
+      const bands = outputBands(whole, perBand);
+      assert.equal(bands[0].firstOutput, 0);
+      let next = 0;
+      for (const band of bands) {
+        const [rule, ...rest] = band.rules;
+        assert.equal(band.firstOutput, next);
+        assert.deepEqual(rest, whole.slice(1));
+        assert.ok(band.firstInput >= 0 && band.firstInput + rule.inputSize <= first.inputSize);
+        for (let k = 0; k < first.kernelSize; k++) {
+          for (let o = 0; o < rule.outputSize; o++) {
+            const local = rule.base[k] + o * rule.stride;
+            const global = first.base[k] + (band.firstOutput + o) * first.stride;
+            assert.equal(local + band.firstInput, global);
+            assert.equal(
+              local >= 0 && local < rule.inputSize,
+              global >= 0 && global < first.inputSize,
+              `band at ${band.firstOutput}, tap ${k}, output ${o}`,
+            );
+          }
+        }
+        next += rule.outputSize;
+      }
+      assert.equal(next, first.outputSize);
+    }
+  });
+
+  Deno.test(`inputBands() complete every input line once, with every output that reads it (${name})`, () => {
+    const whole = rules(geometry);
+    const [first] = whole;
+    for (const perBand of [1, 2, 5, first.inputSize]) {
+      let next = 0;
+      for (const band of inputBands(whole, perBand)) {
+        const [rule] = band.rules;
+        assert.equal(band.firstLine, next);
+        assert.ok(band.endLine > band.firstLine);
+        assert.ok(band.firstInput <= band.firstLine);
+        assert.ok(band.endLine <= band.firstInput + rule.inputSize);
+        for (let k = 0; k < first.kernelSize; k++) {
+          for (let o = 0; o < first.outputSize; o++) {
+            const line = first.base[k] + o * first.stride;
+            if (line < band.firstLine || line >= band.endLine) continue;
+            const local = o - band.firstOutput;
+            assert.ok(local >= 0 && local < rule.outputSize, `output ${o} reads line ${line}`);
+            assert.equal(rule.base[k] + local * rule.stride + band.firstInput, line);
+          }
+        }
+        next = band.endLine;
+      }
+      assert.equal(next, first.inputSize);
+      assert.ok(bandInputs(whole, 2, 30) >= 1);
+    }
+  });
+
+  Deno.test(`bandOutputs() keeps bands within the budget (${name})`, () => {
+    const whole = rules(geometry);
+    const planes = 3;
+    for (const elements of [1, 40, 100, 400, 10_000]) {
+      const perBand = bandOutputs(whole, planes, elements);
+      assert.ok(perBand >= 1 && perBand <= whole[0].outputSize);
+      for (const band of outputBands(whole, perBand)) {
+        const size = planes * paddedGeometry(band.rules).plane;
+        assert.ok(
+          perBand === 1 || size <= elements,
+          `${perBand} outputs per band take ${size} > ${elements} elements`,
+        );
+      }
+    }
+  });
+}
+
+/** A row-major tensor's view with its dimensions grouped by role (groups split off the
+ * channel dimension `channelAxis` into `groups` × the rest). */
+function roleView(
+  x: NdArray,
+  roles: Record<RoleName, number[]>,
+  groups: number,
+  channelAxis: number,
+): RoleView {
+  const shape = [...x.shape];
+  const stride = [...x.stride];
+  // Split the channel axis into [groups, channels per group].
+  shape.splice(channelAxis, 1, groups, x.shape[channelAxis] / groups);
+  stride.splice(channelAxis, 1, stride[channelAxis] * shape[channelAxis + 1], stride[channelAxis]);
+  const pick = (values: number[]) => ({
+    batch: roles.batch.map((a) => values[a]),
+    rows: roles.rows.map((a) => values[a]),
+    contracted: roles.contracted.map((a) => values[a]),
+    channels: roles.channels.map((a) => values[a]),
+    taps: roles.taps.map((a) => values[a]),
+  });
+  return {
+    data: x.data as Float32Array | Float64Array,
+    offset: x.offset,
+    shapes: pick(shape),
+    strides: pick(stride),
+  };
+}
+
+type RoleName = "batch" | "rows" | "contracted" | "channels" | "taps";
+
+const range = (from: number, count: number) => Array.from({ length: count }, (_, i) => from + i);
+
+for (const [name, geometry] of Object.entries(GEOMETRIES)) {
+  for (const groups of [1, 2]) {
+    Deno.test(`a convolution staged in bands equals it staged whole, bit for bit (${name}, groups ${groups})`, () => {
+      const rng = mulberry32(77 + groups);
+      const nd = geometry.input.length;
+      const [batch, inChannels, outChannels] = [2, 2 * groups, 3 * groups];
+      const x = randomTensor(rng, [batch, inChannels, ...geometry.input], "float32");
+      const w = randomTensor(
+        rng,
+        [outChannels, inChannels / groups, ...geometry.kernel],
+        "float32",
+      );
+      const r = rules(geometry);
+      const spatial = range(3, nd);
+      // x: [n, g, c, ...spatial]; w: [g, o, c, ...kernel].
+      const t = roleView(
+        x,
+        { batch: [1], rows: [0], contracted: [2], channels: [], taps: spatial },
+        groups,
+        1,
+      );
+      const wv = roleView(
+        w,
+        { batch: [0], rows: [], contracted: [2], channels: [1], taps: spatial },
+        groups,
+        0,
+      );
+      const outputs = r.reduce((n, rule) => n * rule.outputSize, 1);
+      const block = (outChannels / groups) * outputs;
+      const blocks = {
+        batch: range(0, groups).map((g) => g * block),
+        rows: range(0, batch).map((n) => n * groups * block),
+      };
+      const whole = implicitGemm(t, wv, r, "float32", undefined, blocks);
+      const want = referenceConv(x, w, null, {
+        stride: geometry.stride,
+        padding: geometry.padding,
+        dilation: geometry.dilation,
+        groups,
+      });
+      assert.equal(whole.length, want.data.length);
+      whole.forEach((v, i) => assert.ok(Math.abs(v - want.data[i]) <= 1e-4, `entry ${i}`));
+      for (const elements of [1, 30, 200]) {
+        const banded = implicitGemm(t, wv, r, "float32", undefined, blocks, elements);
+        assert.deepEqual(banded, whole, `staging ${elements} elements at a time`);
+      }
+    });
+
+    Deno.test(`a weight gradient summed band by band matches the reference, whatever rows a shard holds (${name}, groups ${groups})`, () => {
+      const rng = mulberry32(91 + groups);
+      const nd = geometry.input.length;
+      const [batch, inChannels, outChannels] = [2, 4 * groups, 3 * groups];
+      const x = randomTensor(rng, [batch, inChannels, ...geometry.input], "float64");
+      const r = rules(geometry);
+      const outSize = r.map((rule) => rule.outputSize);
+      const v = randomTensor(rng, [batch, outChannels, ...outSize], "float64");
+      const spatial = range(3, nd);
+      // x: [n, g, c, ...spatial]; v: [n, g, o, ...outputs].
+      const t = roleView(
+        x,
+        { batch: [1], rows: [2], contracted: [0], channels: [], taps: spatial },
+        groups,
+        1,
+      );
+      const vv = roleView(
+        v,
+        { batch: [1], rows: [], contracted: [0], channels: [2], taps: spatial },
+        groups,
+        1,
+      );
+      const want = referenceConvWeightVjp(x, v, geometry.kernel, {
+        stride: geometry.stride,
+        padding: geometry.padding,
+        dilation: geometry.dilation,
+        groups,
+      });
+      const taps = geometry.kernel.reduce((a, b) => a * b, 1);
+      const perGroup = inChannels / groups;
+      for (const elements of [1, 30, 200, 1 << 18]) {
+        const got = implicitWeightGemm(t, vv, r, "float64", undefined, elements);
+        got.forEach((value, i) => assert.ok(Math.abs(value - want.data[i]) <= 1e-9, `entry ${i}`));
+        // A shard holding the last rows only sums every entry in the same order.
+        const shard = {
+          ...t,
+          shapes: { ...t.shapes, rows: [perGroup - 1] },
+          offset: t.offset + t.strides.rows[0],
+        };
+        const part = implicitWeightGemm(shard, vv, r, "float64", undefined, elements);
+        const columns = perGroup * taps;
+        for (let row = 0; row < groups * (outChannels / groups); row++) {
+          assert.deepEqual(
+            part.subarray(row * (perGroup - 1) * taps, (row + 1) * (perGroup - 1) * taps),
+            got.subarray(row * columns + taps, (row + 1) * columns),
+            `row ${row}, staging ${elements} elements at a time`,
+          );
+        }
+      }
+    });
+  }
+}
+
+for (const [name, geometry] of Object.entries(GEOMETRIES)) {
+  for (const groups of [1, 2]) {
+    Deno.test(`an input gradient staged in bands matches the reference, whatever channels a shard holds (${name}, groups ${groups})`, () => {
+      const rng = mulberry32(57 + groups);
+      const nd = geometry.input.length;
+      const [batch, inChannels, outChannels] = [2, 3 * groups, 2 * groups];
+      const w = randomTensor(
+        rng,
+        [outChannels, inChannels / groups, ...geometry.kernel],
+        "float64",
+      );
+      const r = rules(geometry);
+      const outSize = r.map((rule) => rule.outputSize);
+      const v = randomTensor(rng, [batch, outChannels, ...outSize], "float64");
+      const spatial = range(3, nd);
+      // v: [n, g, o, ...outputs]; w: [g, o, c, ...kernel].
+      const vv = roleView(
+        v,
+        { batch: [1], rows: [0], contracted: [2], channels: [], taps: spatial },
+        groups,
+        1,
+      );
+      const wv = roleView(
+        w,
+        { batch: [0], rows: [], contracted: [1], channels: [2], taps: spatial },
+        groups,
+        0,
+      );
+      const inputs = geometry.input.reduce((a, b) => a * b, 1);
+      const perGroup = inChannels / groups;
+      const block = perGroup * inputs;
+      const blocks = {
+        batch: range(0, groups).map((g) => g * block),
+        rows: range(0, batch).map((n) => n * groups * block),
+      };
+      const want = referenceConvInputVjp(w, v, geometry.input, {
+        stride: geometry.stride,
+        padding: geometry.padding,
+        dilation: geometry.dilation,
+        groups,
+      });
+      const whole = implicitInputGemm(vv, wv, r, "float64", undefined, blocks);
+      whole.forEach((value, i) => assert.ok(Math.abs(value - want.data[i]) <= 1e-9, `entry ${i}`));
+      for (const elements of [1, 30, 200]) {
+        const got = implicitInputGemm(vv, wv, r, "float64", undefined, blocks, elements);
+        got.forEach((value, i) => assert.ok(Math.abs(value - want.data[i]) <= 1e-9, `entry ${i}`));
+        // A shard holding the last channels only sums every entry in the same order.
+        const shard = {
+          ...wv,
+          shapes: { ...wv.shapes, channels: [perGroup - 1] },
+          offset: wv.offset + wv.strides.channels[0],
+        };
+        const part = implicitInputGemm(vv, shard, r, "float64", undefined, undefined, elements);
+        // The shard's result is [group, batch entry, channel, inputs]; the whole's [batch
+        // entry, group, channel, inputs].
+        for (let g = 0; g < groups; g++) {
+          for (let n = 0; n < batch; n++) {
+            const from = (g * batch + n) * (perGroup - 1) * inputs;
+            const row = n * groups + g;
+            assert.deepEqual(
+              part.subarray(from, from + (perGroup - 1) * inputs),
+              got.subarray(row * block + inputs, (row + 1) * block),
+              `batch entry ${n}, group ${g}, staging ${elements} elements at a time`,
+            );
+          }
+        }
+      }
+    });
+  }
+}
