@@ -1,6 +1,6 @@
 // @ts-types="@types/ndarray"
 import ndarray from "ndarray";
-import { einsumSync, type NdArray } from "@einconv/runtime";
+import { checkTensor, contractPath, einsumSync, type NdArray } from "@einconv/runtime";
 import { einsum } from "@einconv/workers";
 import type { Expression } from "./_expression.ts";
 import { describe } from "./_validate.ts";
@@ -10,7 +10,9 @@ import { describe } from "./_validate.ts";
  * to its shape.
  *
  * @param expression `{ equation, operands, shape }`, e.g. from {@linkcode convForward}.
- * @returns A new C-contiguous ndarray of shape `expression.shape`.
+ * @param options `out`: write the result into this ndarray of shape `expression.shape`
+ *   (any strides) and return it, instead of a new one.
+ * @returns A new C-contiguous ndarray of shape `expression.shape`, or `out`.
  *
  * @example Unfolding a 1-d signal
  * ```ts
@@ -23,9 +25,18 @@ import { describe } from "./_validate.ts";
  * assert.deepEqual(Array.from(columns.data), [1, 2, 2, 3]);
  * ```
  */
-export function evaluateSync(expression: Expression): NdArray {
+export function evaluateSync(expression: Expression, options: EvaluateOptions = {}): NdArray {
   checkExpression(expression);
-  return reshape(einsumSync(expression.equation, ...expression.operands), expression.shape);
+  const out = einsumOut(expression, options);
+  if (out === undefined) {
+    const result = reshape(
+      einsumSync(expression.equation, ...expression.operands),
+      expression.shape,
+    );
+    return options.out === undefined ? result : copyInto(options.out, result);
+  }
+  einsumSync(expression.equation, ...expression.operands, { out });
+  return options.out!;
 }
 
 /**
@@ -33,7 +44,10 @@ export function evaluateSync(expression: Expression): NdArray {
  * operands, reshaped to its shape.
  *
  * @param expression `{ equation, operands, shape }`, e.g. from {@linkcode convForward}.
- * @returns A Promise of a new C-contiguous ndarray of shape `expression.shape`.
+ * @param options `out`: write the result into this ndarray of shape `expression.shape`
+ *   (any strides) and return it, instead of a new one.
+ * @returns A Promise of a new C-contiguous ndarray of shape `expression.shape`, or of
+ *   `out`.
  *
  * @example
  * ```ts
@@ -45,9 +59,59 @@ export function evaluateSync(expression: Expression): NdArray {
  * assert.deepEqual(Array.from(columns.data), [1, 2, 2, 3]);
  * ```
  */
-export async function evaluate(expression: Expression): Promise<NdArray> {
+export async function evaluate(
+  expression: Expression,
+  options: EvaluateOptions = {},
+): Promise<NdArray> {
   checkExpression(expression);
-  return reshape(await einsum(expression.equation, ...expression.operands), expression.shape);
+  const out = einsumOut(expression, options);
+  if (out === undefined) {
+    const result = reshape(
+      await einsum(expression.equation, ...expression.operands),
+      expression.shape,
+    );
+    return options.out === undefined ? result : copyInto(options.out, result);
+  }
+  await einsum(expression.equation, ...expression.operands, { out });
+  return options.out!;
+}
+
+/** Options of {@linkcode evaluate} and {@linkcode evaluateSync}. */
+export interface EvaluateOptions {
+  /** Write the result into this ndarray of shape `expression.shape` (any strides) and
+   * return it, instead of a new array; reusing one spares the page faults of fresh
+   * memory. */
+  out?: NdArray;
+}
+
+/** `options.out` seen with the einsum's result shape, after checking it: `out` itself or
+ * a view of its numbers; undefined without `out` or when its strides do not allow a view
+ * (the result is then computed aside and copied in). */
+function einsumOut(expression: Expression, options: EvaluateOptions): NdArray | undefined {
+  const { out } = options;
+  if (out === undefined) return undefined;
+  checkTensor(out, "out");
+  if (out.shape.join() !== expression.shape.join()) {
+    throw new RangeError(
+      `Cannot read out: expected shape [${expression.shape}], got [${out.shape}]`,
+    );
+  }
+  const shape = contractPath(expression.equation, ...expression.operands).outputShape;
+  if (shape.join() === out.shape.join()) return out;
+  let step = 1;
+  for (let d = out.shape.length - 1; d >= 0; d--) {
+    if (out.shape[d] !== 1 && out.stride[d] !== step) return undefined;
+    step *= out.shape[d];
+  }
+  const strides = shape.map((_, d) => shape.slice(d + 1).reduce((a, b) => a * b, 1));
+  return ndarray(out.data, [...shape], strides, out.offset);
+}
+
+/** Copies `result` (same shape) into `out` through an identity einsum (any strides). */
+function copyInto(out: NdArray, result: NdArray): NdArray {
+  const letters = "abcdefghijklmnopqrstuvwxyz".slice(0, result.shape.length);
+  einsumSync(`${letters}->${letters}`, result, { out });
+  return out;
 }
 
 function checkExpression(expression: Expression): void {

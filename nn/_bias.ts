@@ -11,16 +11,23 @@ export function checkBias(bias: NdArray | null | undefined, channels: number): v
   }
 }
 
-/** Adds `bias[c]` to every entry of channel `c` of a new C-contiguous `[B, C, …]` result. */
+/** Adds `bias[c]` to every entry of channel `c` of a `[B, C, …]` result (any strides). */
 export function addBias(result: NdArray, bias: NdArray | null | undefined): NdArray {
   if (bias === undefined || bias === null) return result;
-  const [batch, channels] = result.shape;
-  const positions = result.size / Math.max(1, batch * channels);
+  const [batch, channels, ...positions] = result.shape;
   const data = result.data;
-  for (let b = 0, at = 0; b < batch; b++) {
+  // Offsets of every position of one (b, c) plane, row-major.
+  const offsets = [0];
+  positions.forEach((n, d) => {
+    const stride = result.stride[d + 2];
+    const previous = offsets.splice(0);
+    for (const offset of previous) for (let i = 0; i < n; i++) offsets.push(offset + i * stride);
+  });
+  for (let b = 0; b < batch; b++) {
     for (let c = 0; c < channels; c++) {
       const value = bias.get(c);
-      for (let p = 0; p < positions; p++) data[at++] += value;
+      const at = result.offset + b * result.stride[0] + c * result.stride[1];
+      for (const offset of offsets) data[at + offset] += value;
     }
   }
   return result;

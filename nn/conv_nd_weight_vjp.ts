@@ -6,6 +6,7 @@ import {
   type IntOrTuple,
 } from "@einconv/expressions";
 import { withVirtualPatterns } from "./_virtual_patterns.ts";
+import { type OutputOptions, splitOutputOptions } from "./output_options.ts";
 
 /**
  * The vector-Jacobian product of an N-d convolution with respect to its weight: the
@@ -14,8 +15,9 @@ import { withVirtualPatterns } from "./_virtual_patterns.ts";
  * @param x Input `[B, C_in, *I]`.
  * @param v Vector in output space `[B, C_out, *O]`.
  * @param kernelSize Kernel size (one for all dimensions or one each).
- * @param options Stride, padding, dilation, groups.
- * @returns A Promise of a new `[C_out, C_in/G, *K]` tensor.
+ * @param options Stride, padding, dilation, groups; `out` to write the result into (see
+ *   {@linkcode OutputOptions}).
+ * @returns A Promise of a new `[C_out, C_in/G, *K]` tensor, or of `out`.
  *
  * @example
  * ```ts
@@ -31,7 +33,10 @@ export async function convNdWeightVjp(
   x: NdArray,
   v: NdArray,
   kernelSize: IntOrTuple,
-  options?: GroupedConvOptions,
+  options?: GroupedConvOptions & OutputOptions,
 ): Promise<NdArray> {
-  return await evaluate(convWeightVjp(x, v, kernelSize, withVirtualPatterns(options)));
+  const [hyperparameters, out] = splitOutputOptions(options);
+  return await evaluate(convWeightVjp(x, v, kernelSize, withVirtualPatterns(hyperparameters)), {
+    out,
+  });
 }

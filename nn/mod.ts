@@ -5,6 +5,7 @@
  * @module
  */
 export * from "./conv_nd.ts";
+export * from "./output_options.ts";
 export * from "./conv_transpose_nd.ts";
 export * from "./unfold_nd.ts";
 export * from "./unfold_transpose_nd.ts";

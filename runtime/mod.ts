@@ -8,6 +8,7 @@ export * from "./tensor.ts";
 export * from "./parse_equation.ts";
 export * from "./contract_path.ts";
 export * from "./einsum_sync.ts";
+export * from "./einsum_arguments.ts";
 export * from "./lru_cache.ts";
 export * from "./all_close.ts";
 export * from "./gemm.ts";

@@ -1,16 +1,17 @@
 // @ts-types="@types/ndarray"
 import ndarray from "ndarray";
 import {
-  checkTensor,
   type ContractionPlan,
   contractPath,
+  einsumArguments,
+  type EinsumOptions,
   executePlan,
   type NdArray,
   planShards,
   resultDType,
   type ShardPlan,
 } from "@einconv/runtime";
-import { copyToShared, sharedArray } from "./_shared_array.ts";
+import { copyInto, copyToShared, sharedArray } from "./_shared_array.ts";
 import { pool } from "./_pool.ts";
 import type { TensorView } from "./_protocol.ts";
 
@@ -26,7 +27,9 @@ import type { TensorView } from "./_protocol.ts";
  * (the shared result's memory is reused by later calls; the returned array is fresh
  * memory, whose page faults, several ms per MB on small VMs, then overlap the
  * computation). Smaller ones run on the calling thread. Calls are queued first come, first
- * served.
+ * served. With options `{ out }` after the operands, the result is written into `out`
+ * (of the result's shape, any strides) once every shard has succeeded, and `out` is
+ * returned: reusing one output across calls spares the page faults of fresh memory.
  *
  * Arguments are checked on the calling thread by the checks of `einsumSync`: invalid
  * ones reject with the same `TypeError` or `RangeError`. A shard that throws rejects
@@ -34,9 +37,10 @@ import type { TensorView } from "./_protocol.ts";
  * shard run once more.
  *
  * @param equation numpy or einops style einsum equation.
- * @param operands The tensors, one per term of the equation; they are not changed.
+ * @param args The tensors, one per term of the equation (they are not changed), then
+ *   optionally `EinsumOptions`.
  * @returns A Promise of the contraction, over an ordinary `ArrayBuffer` (pass it to
- *   {@linkcode toShared} to hand it to workers without a copy each call).
+ *   {@linkcode toShared} to hand it to workers without a copy each call), or of `out`.
  *
  * @example Batched matrix product
  * ```ts
@@ -49,16 +53,39 @@ import type { TensorView } from "./_protocol.ts";
  * const c = await einsum("bij,bjk->bik", a, b);
  * assert.deepEqual(Array.from(c.data), [3, 6]);
  * ```
+ *
+ * @example Into a reused output
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { tensor, zeros } from "@einconv/runtime";
+ * import { einsum } from "@einconv/workers";
+ *
+ * const a = tensor([[1, 2], [3, 4]]);
+ * const out = zeros([2, 2]);
+ * for (const scale of [1, 2]) {
+ *   const b = tensor([[scale, 0], [0, scale]]);
+ *   assert.equal(await einsum("ij,jk->ik", a, b, { out }), out);
+ * }
+ * assert.deepEqual(Array.from(out.data), [2, 4, 6, 8]);
+ * ```
  */
-export async function einsum(equation: string, ...operands: NdArray[]): Promise<NdArray> {
-  operands.forEach((x, at) => checkTensor(x, `operand ${at}`));
+export async function einsum(
+  equation: string,
+  ...args: NdArray[] | [...NdArray[], EinsumOptions]
+): Promise<NdArray> {
+  const { operands, options: { out } } = einsumArguments(args);
   const plan = contractPath(equation, ...operands);
+  if (out !== undefined && out.shape.join() !== plan.outputShape.join()) {
+    throw new RangeError(
+      `Cannot read out: expected shape [${plan.outputShape}], got [${out.shape}]`,
+    );
+  }
   const shards = planShards(plan, pool.usableCount());
-  if (shards === null) return executePlan(plan, operands);
+  if (shards === null) return executePlan(plan, operands, { out });
   const dtype = resultDType(operands);
   const size = plan.outputShape.reduce((a, b) => a * b, 1);
   const stash = pool.stash;
-  const out = ndarray(sharedArray(dtype, size, (bytes) => stash.take(bytes)), [
+  const computed = ndarray(sharedArray(dtype, size, (bytes) => stash.take(bytes)), [
     ...plan.outputShape,
   ]);
   const staged = new Map<NdArray, NdArray>();
@@ -67,47 +94,34 @@ export async function einsum(equation: string, ...operands: NdArray[]): Promise<
     if (!staged.has(x)) staged.set(x, copyToShared(x, (bytes) => stash.take(bytes)));
     return staged.get(x)!;
   });
-  const result = dtype === "float32" ? new Float32Array(size) : new Float64Array(size);
+  // A new result is fresh memory: each shard's region is copied out as soon as it is
+  // written, while the others run, so that its page faults overlap the computation. `out`
+  // is written only once every shard has succeeded (no half-written output).
+  const result = out === undefined
+    ? (dtype === "float32" ? new Float32Array(size) : new Float64Array(size))
+    : undefined;
   const axis = plan.parsed.output.indexOf(shards.index);
-  // Each shard's region is copied out as soon as it is written, while the others run:
-  // the result is fresh memory, whose page faults then overlap the computation.
-  const copied = shardJobs(plan, shared, shards, out).map((job, shard) =>
-    job.then(() =>
-      copyRegion(
-        out.data,
-        result,
-        plan.outputShape,
-        axis,
-        shards.boundaries[shard],
-        shards.boundaries[shard + 1],
-      )
-    )
+  const copied = shardJobs(plan, shared, shards, computed).map((job, shard) =>
+    job.then(() => {
+      if (result === undefined) return;
+      const [start, end] = [shards.boundaries[shard], shards.boundaries[shard + 1]];
+      copyRegion(computed.data, result, plan.outputShape, axis, start, end);
+    })
   );
   const settled = Promise.allSettled(copied);
   settled.then(() => {
     for (const copy of staged.values()) stash.give(copy.data.buffer as SharedArrayBuffer);
     // Reused only once every shard has stopped writing and its region is copied out.
-    stash.give(out.data.buffer as SharedArrayBuffer);
+    if (out === undefined) stash.give(computed.data.buffer as SharedArrayBuffer);
   });
   await Promise.all(copied);
-  return ndarray(result, [...plan.outputShape]);
-}
-
-/** Copies the region `start <= i < end` along `axis` of a C-contiguous array of `shape`. */
-function copyRegion(
-  from: Float32Array | Float64Array,
-  to: Float32Array | Float64Array,
-  shape: readonly number[],
-  axis: number,
-  start: number,
-  end: number,
-): void {
-  const inner = shape.slice(axis + 1).reduce((a, b) => a * b, 1);
-  const outer = shape.slice(0, axis).reduce((a, b) => a * b, 1);
-  const rowLength = shape[axis] * inner;
-  for (let row = 0, at = start * inner; row < outer; row++, at += rowLength) {
-    to.set(from.subarray(at, at + (end - start) * inner), at);
+  if (result !== undefined) return ndarray(result, [...plan.outputShape]);
+  try {
+    copyInto(out!, computed.data);
+  } finally {
+    stash.give(computed.data.buffer as SharedArrayBuffer);
   }
+  return out!;
 }
 
 function shardJobs(
@@ -141,4 +155,21 @@ function shardJobs(
 
 function viewOf(x: NdArray): TensorView {
   return { data: x.data, shape: [...x.shape], stride: [...x.stride], offset: x.offset };
+}
+
+/** Copies the region `start <= i < end` along `axis` of a C-contiguous array of `shape`. */
+function copyRegion(
+  from: Float32Array | Float64Array,
+  to: Float32Array | Float64Array,
+  shape: readonly number[],
+  axis: number,
+  start: number,
+  end: number,
+): void {
+  const inner = shape.slice(axis + 1).reduce((a, b) => a * b, 1);
+  const outer = shape.slice(0, axis).reduce((a, b) => a * b, 1);
+  const rowLength = shape[axis] * inner;
+  for (let row = 0, at = start * inner; row < outer; row++, at += rowLength) {
+    to.set(from.subarray(at, at + (end - start) * inner), at);
+  }
 }
