@@ -58,6 +58,10 @@ export interface ComparisonOptions {
   kfac?: boolean;
   /** Whether to draw a progress bar on stderr (default true). */
   progress?: boolean;
+  /** Whether this library's calls return new arrays (paying the page faults of fresh
+   * memory) instead of writing into one reused output, as tfjs-wasm keeps its results in
+   * its own reused memory (default false). */
+  freshResults?: boolean;
 }
 
 /** What {@linkcode runComparison} measured. */
@@ -102,7 +106,7 @@ export async function runComparison(options: ComparisonOptions = {}): Promise<Co
     throw new RangeError(`Cannot read rounds: expected a positive integer, got ${rounds}`);
   }
   const counts = [...new Set(options.workers ?? [1, navigator.hardwareConcurrency])];
-  const runners = counts.map(einconvRunner);
+  const runners = counts.map((count) => einconvRunner(count, options.freshResults ?? false));
   if (options.peers ?? true) {
     const { tfjsRunner } = await import("./_tfjs.ts");
     const slow = options.slow ?? false;
@@ -282,7 +286,7 @@ async function measureKfac(
 }
 
 const USAGE =
-  `Usage: deno run -A bench/compare.ts [--cases A,M1024] [--quick] [--slow] [--no-peers] [--no-kfac]
+  `Usage: deno run -A bench/compare.ts [--cases A,M1024] [--quick] [--slow] [--no-peers] [--no-kfac] [--fresh]
 
   --cases NAMES  comma-separated cases among ${CASES.map((c) => c.name).join(", ")}
   --quick        cases ${QUICK_CASES.join(", ")} only
@@ -290,6 +294,7 @@ const USAGE =
   --no-peers     this library only
   --no-kfac      skip the KFAC-reduce measurement
   --rounds N     passes over the runners of each case, best one kept (default ${DEFAULT_ROUNDS})
+  --fresh        einconv returns a new array per call instead of writing into a reused output
 Env BENCH_TARGET_MS: time budget per measurement, shared by its rounds (default ${DEFAULT_TARGET_MS} ms).`;
 
 if (import.meta.main) {
@@ -302,6 +307,7 @@ if (import.meta.main) {
       "no-peers": { type: "boolean" },
       "no-kfac": { type: "boolean" },
       rounds: { type: "string" },
+      fresh: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -315,6 +321,7 @@ if (import.meta.main) {
       peers: !values["no-peers"],
       kfac: !values["no-kfac"],
       rounds: values.rounds === undefined ? undefined : Number(values.rounds),
+      freshResults: values.fresh,
     });
     console.log(table);
     shutdownWorkers();
