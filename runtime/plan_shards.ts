@@ -27,9 +27,10 @@ export const SHARDS_PER_WORKER = 4;
 /** Plans with fewer FLOPs than this per output element are memory-bound (a depthwise
  * convolution has 18): copying the pooled result out costs about what the workers save. */
 const MIN_FLOPS_PER_OUTPUT = 64;
-/** Shards beyond one per worker are each at least this many FLOPs: about a millisecond,
- * several times a round trip to a worker. */
-const MIN_EXTRA_SHARD_FLOPS = 3e7;
+/** Shards beyond one per worker are each at least this many FLOPs: about 2 ms, ten round
+ * trips to a worker (a 1×1 convolution of 2·10⁸ FLOPs ran faster in 2 shards than in 7 of
+ * 3·10⁷ here). */
+const MIN_EXTRA_SHARD_FLOPS = 8e7;
 /** Extra shards re-read the operands that lack the split index; re-reading an element
  * is counted as this many FLOPs (a copy into a packed panel, a cache miss)… */
 const REREAD_FLOPS = 16;

@@ -24,9 +24,12 @@ Deno.test("planShards() splits the convolution forward along the batch index, on
     shardFlops: plan.flops / 8,
     repeatedFlops: 0,
   });
-  // A smaller batch of smaller images: no shard under 3·10⁷ FLOPs beyond one per worker.
+  // A smaller batch of smaller images: no shard under 8·10⁷ FLOPs beyond one per worker.
   const small = contractPath(CONV, [8, 8, 16, 16], [3, 16, 16], [3, 16, 16], [8, 8, 3, 3]);
   assert.deepEqual(planShards(small, 2, { minFlops: 0 })?.boundaries, [0, 4, 8]);
+  // Case C's 1×1 convolution, 2·10⁸ FLOPs: two shards, not six that each cost round trips.
+  const pointwise = contractPath("ncp,dc->ndp", [8, 256, 196], [256, 256]);
+  assert.deepEqual(planShards(pointwise, 2)?.boundaries, [0, 4, 8]);
 });
 
 Deno.test("planShards() splits a weight gradient along input channels, into few shards", () => {
