@@ -407,8 +407,10 @@ const SCATTER_WIDTH = 256;
 /**
  * Computes `X[batch, rows, channels, i] = Σ_{contracted, k, o : i = i(k, o)}
  * W[batch, contracted, channels, k] · V[batch, rows, contracted, o]` (a convolution's
- * input gradient): per block of outputs, `Wᵀ · V` runs in WASM memory and its columns
- * are scatter-added into a padded image of the inputs they came from. Result blocks
+ * input gradient). With stride 1 in every dimension this is a forward convolution of V
+ * with mirrored taps ({@linkcode implicitGemm}); otherwise, per block of outputs, `Wᵀ · V`
+ * runs in WASM memory and its columns are scatter-added into a padded image of the inputs
+ * they came from. Result blocks
  * `[channels, inputs]` are placed by `blocks` as in {@linkcode implicitGemm}. `v.shapes.taps`/
  * `v.strides.taps` are V's output dimensions, `w`'s its kernel taps. The inputs are
  * completed in bands of input lines (each with the outputs that reach them; a plane's band
@@ -432,6 +434,18 @@ export function implicitInputGemm(
   const taps = shapeSize(rules.map((r) => r.kernelSize));
   const outputs = shapeSize(rules.map((r) => r.outputSize));
   const inputs = shapeSize(rules.map((r) => r.inputSize));
+  if (rules.every((rule) => rule.stride === 1)) {
+    // With stride 1 every input i reads output o = i − base[k]: a forward convolution of
+    // V with the taps mirrored gathers what the scatter would add, at a forward's speed.
+    const mirrored = rules.map((rule) => ({
+      base: rule.base.map((base) => -base),
+      stride: 1,
+      kernelSize: rule.kernelSize,
+      outputSize: rule.inputSize,
+      inputSize: rule.outputSize,
+    }));
+    return implicitGemm(v, w, mirrored, dtype, target, blocks, stageElements);
+  }
   const out = target ?? allocate(dtype, batches * rows * channels * inputs);
   if (out.length === 0 || depth === 0 || outputs === 0) return out.fill(0);
   const at = blocks ?? rowMajorBlocks(batches, rows, channels * inputs);
