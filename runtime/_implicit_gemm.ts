@@ -288,10 +288,10 @@ export function implicitWeightGemm(
   const planeOffsets = roleOffsets(t, "rows");
   const channelOffsets = roleOffsets(v, "channels");
   const vOutputs = roleOffsets(v, "taps");
-  // Bands of output lines split the sum: they depend on the geometry alone (one plane's
-  // share of the budget), never on how many rows or channels a shard holds, so that
-  // every entry sums in one order. Rows are then staged a few planes at a time.
-  const bands = outputBands(rules, bandOutputs(rules, PLANES_PER_BAND, stageElements));
+  // Bands of output lines split the sum: they depend on sizes no shard changes (not the
+  // rows, channels or kernel taps a shard holds), so that every entry sums in one order.
+  // Rows are then staged a few planes at a time.
+  const bands = outputBands(rules, weightBandOutputs(rules, stageElements));
   const lineOutputs = rules.length === 0 ? 1 : outputs / rules[0].outputSize;
   withWasmScratch(() => {
     const resultAt = wasmScratchReserve(dtype, channels * columns);
@@ -350,6 +350,17 @@ export function implicitWeightGemm(
 /** Planes whose band must fit the staging budget in a weight gradient (its bands may not
  * depend on how many planes a shard holds). */
 const PLANES_PER_BAND = 16;
+
+/** Output lines per band of a weight gradient: `PLANES_PER_BAND` planes of that many
+ * lines fit `stageElements`, counted without the kernel's halo and with line widths of
+ * at least the inputs, from sizes that a shard along a kernel index leaves as they are. */
+function weightBandOutputs(rules: readonly TapRule[], stageElements: number): number {
+  if (rules.length === 0) return 1;
+  const [first, ...rest] = rules;
+  const line = rest.reduce((n, r) => n * Math.max(r.inputSize, r.outputSize * r.stride, 1), 1);
+  const lines = stageElements / (PLANES_PER_BAND * line * Math.max(1, first.stride));
+  return Math.min(first.outputSize, Math.max(1, Math.floor(lines)));
+}
 
 /** One band of a weight gradient: C[:, (p, k)] (+)= V_band · U_band(p, k)ᵀ for all planes
  * `p` of `planeStarts`, staged as many planes at a time as fit in `stageElements`. */
@@ -489,6 +500,7 @@ export function implicitInputGemm(
             inputs,
             dtype,
             stageElements,
+            firstColumn,
           );
         });
       }
@@ -499,7 +511,8 @@ export function implicitInputGemm(
 
 /** One band of an input gradient for one rows entry: per few channels, `Wᵀ · V_band` in
  * blocks of columns scatter-added into a zeroed padded image, whose band lines then go to
- * `out` (channel `c` at `outAt + c·outPlaneStride`). */
+ * `out` (channel `c` at `outAt + c·outPlaneStride`). The band's outputs start at
+ * `firstColumn` of the whole flattened output. */
 function inputGemmBand(
   rules: readonly TapRule[],
   window: { geometry: PaddedGeometry; rules: TapRule[] },
@@ -512,6 +525,7 @@ function inputGemmBand(
   outPlaneStride: number,
   dtype: DType,
   stageElements: number,
+  firstColumn: number,
 ): void {
   const geometry = paddedGeometry(rules);
   const taps = shapeSize(rules.map((r) => r.kernelSize));
@@ -528,8 +542,11 @@ function inputGemmBand(
     for (let first = 0; first < channels; first += chunk) {
       const planes = Math.min(chunk, channels - first);
       wasmMemoryView(dtype).fill(0, imageAt, imageAt + planes * geometry.plane);
-      for (let column = 0; column < outputs; column += width) {
-        const cols = Math.min(width, outputs - column);
+      // Blocks of columns start at multiples of SCATTER_WIDTH of the whole output (not of
+      // the band), so that every input adds its terms in one order whatever the bands.
+      for (let column = 0, cols = 0; column < outputs; column += cols) {
+        const global = firstColumn + column;
+        cols = Math.min(SCATTER_WIDTH - global % SCATTER_WIDTH, outputs - column);
         gemmInMemory(
           dtype,
           planes * taps,

@@ -1,12 +1,13 @@
 import type { NdArray } from "./tensor.ts";
-import { checkTensor, describeValue } from "./validate.ts";
+import { checkTensor } from "./validate.ts";
 
 /** Options of `einsum` and `einsumSync`, passed after the operands. */
 export interface EinsumOptions {
   /** Write the result into this ndarray (any strides; of the result's shape) instead of
-   * a new one, and return it. Reusing one output across calls spares the page faults of
-   * fresh memory. It may share memory with the operands: the result is then computed
-   * aside and copied in at the end. Float results are converted to its type. */
+   * a new one, and return it (`undefined`: a new one). Reusing one output across calls
+   * spares the page faults of fresh memory. It may share memory with the operands: the
+   * result is then computed aside and copied in at the end. Float results are converted
+   * to its type. On the calling thread, kernels write straight into a contiguous `out`. */
   out?: NdArray;
 }
 
@@ -40,13 +41,13 @@ export function einsumArguments(
   operands.forEach((x, at) => checkTensor(x, `operand ${at}`));
   for (const key of Object.keys(options)) {
     if (key !== "out") {
-      throw new TypeError(`Cannot read einsum options: unknown option ${JSON.stringify(key)}`);
+      throw new TypeError(
+        `Cannot read einsum options (the last argument, an object that is not an ndarray): unknown option ${
+          JSON.stringify(key)
+        }, expected "out"`,
+      );
     }
   }
-  if (options.out !== undefined) {
-    checkTensor(options.out, "out");
-  } else if ("out" in options) {
-    throw new TypeError(`Cannot read out: expected an ndarray, got ${describeValue(options.out)}`);
-  }
+  if (options.out !== undefined) checkTensor(options.out, "out");
   return { operands, options };
 }

@@ -81,6 +81,36 @@ export function randomTensor(
 }
 
 /**
+ * A C-contiguous tensor of uniform values in [-1, 1) with full mantissas: unlike
+ * {@linkcode randomTensor}'s, their float sums depend on the order of the terms, so a
+ * test that results are equal bit for bit also tests that they sum in one order.
+ *
+ * @param rng A generator from {@linkcode mulberry32}.
+ * @param shape The shape.
+ * @param dtype float64 (default) or float32.
+ * @returns A new ndarray.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { mulberry32, randomFloatTensor } from "./_random.ts";
+ *
+ * const t = randomFloatTensor(mulberry32(1), [3], "float32");
+ * assert.ok(Array.from(t.data).every((v) => v >= -1 && v < 1));
+ * ```
+ */
+export function randomFloatTensor(
+  rng: () => number,
+  shape: readonly number[],
+  dtype: DType = "float64",
+): NdArray {
+  const size = shape.reduce((a, b) => a * b, 1);
+  const data = dtype === "float32" ? new Float32Array(size) : new Float64Array(size);
+  for (let i = 0; i < size; i++) data[i] = 2 * rng() - 1 + rng() * 2 ** -20;
+  return ndarray(data, [...shape]);
+}
+
+/**
  * Draws a random valid numpy-style einsum problem: 1 to `maxOperands` terms of random
  * letters (upper and lower case) with repeated letters (diagonals), sizes 1 to
  * `maxSize` (rarely 0), 0-d terms, an explicit output that is a random subset in random

@@ -114,7 +114,15 @@ export async function einsum(
     // Reused only once every shard has stopped writing and its region is copied out.
     if (out === undefined) stash.give(computed.data.buffer as SharedArrayBuffer);
   });
-  await Promise.all(copied);
+  try {
+    await Promise.all(copied);
+  } catch (error) {
+    // Reused only once every shard has stopped writing.
+    if (out !== undefined) {
+      settled.then(() => stash.give(computed.data.buffer as SharedArrayBuffer));
+    }
+    throw error;
+  }
   if (result !== undefined) return ndarray(result, [...plan.outputShape]);
   try {
     copyInto(out!, computed.data);

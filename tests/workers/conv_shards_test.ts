@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { assertAllClose, type NdArray } from "@einconv/runtime";
 import { convNd, convNdInputVjp, convNdWeightVjp } from "@einconv/nn";
-import { mulberry32, randomTensor } from "../_random.ts";
+import { mulberry32, randomFloatTensor } from "../_random.ts";
 import {
   referenceConv,
   referenceConvInputVjp,
@@ -32,11 +32,11 @@ for (const groups of [1, 4]) {
     const rng = mulberry32(31 + groups);
     // Above the 10⁷ FLOPs that are worth sharding: 3.3·10⁷ each.
     const channels = groups === 1 ? 32 : 64;
-    const x = randomTensor(rng, [8, channels, 30, 30], "float32");
-    const w = randomTensor(rng, [channels, channels / groups, 3, 3], "float32");
+    const x = randomFloatTensor(rng, [8, channels, 30, 30], "float32");
+    const w = randomFloatTensor(rng, [channels, channels / groups, 3, 3], "float32");
     const options = { padding: 2, stride: 2, dilation: 2, groups };
     const y = await convNd(x, w, null, options);
-    const dy = randomTensor(rng, y.shape, "float32");
+    const dy = randomFloatTensor(rng, y.shape, "float32");
     const local = {
       y,
       dx: await convNdInputVjp(w, dy, [30, 30], options),

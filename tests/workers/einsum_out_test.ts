@@ -87,7 +87,11 @@ Deno.test("einsum and einsumSync reject a bad out before writing anything", asyn
     );
     await assert.rejects(
       async () => await run("ij->ij", a, { into: out } as unknown as { out: NdArray }),
-      { name: "TypeError", message: 'Cannot read einsum options: unknown option "into"' },
+      {
+        name: "TypeError",
+        message:
+          'Cannot read einsum options (the last argument, an object that is not an ndarray): unknown option "into", expected "out"',
+      },
     );
   }
   assert.deepEqual(Array.from(out.data), [0, 0, 0, 0, 0, 0]);

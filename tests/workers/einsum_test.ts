@@ -10,7 +10,7 @@ import {
 import { einsum, toShared } from "@einconv/workers";
 // @ts-types="@types/ndarray"
 import ndarray from "ndarray";
-import { mulberry32, randomTensor, randomView } from "../_random.ts";
+import { mulberry32, randomFloatTensor, randomTensor, randomView } from "../_random.ts";
 import { withWorkers } from "./_with_workers.ts";
 import { dispatchObserver } from "../../workers/_test_hooks.ts";
 
@@ -46,7 +46,7 @@ function indexPattern(size: number, dtype: DType): NdArray {
 }
 
 function convOperands(rng: () => number, dtype: DType): NdArray[] {
-  const [x, , , w] = CONV.shapes.map((shape) => randomTensor(rng, shape, dtype));
+  const [x, , , w] = CONV.shapes.map((shape) => randomFloatTensor(rng, shape, dtype));
   return [x, indexPattern(24, dtype), indexPattern(24, dtype), w];
 }
 
@@ -67,11 +67,11 @@ Deno.test("einsum() on 2 workers equals einsumSync bit for bit (float32, float64
     assert.notEqual(planShards(contractPath(CONV.equation, ...CONV.shapes), 2), null);
     for (const dtype of ["float32", "float64"] as const) {
       await assertPoolMatchesSync(CONV.equation, convOperands(rng, dtype));
-      const [a, b] = BATCHED.shapes.map((shape) => randomTensor(rng, shape, dtype));
+      const [a, b] = BATCHED.shapes.map((shape) => randomFloatTensor(rng, shape, dtype));
       await assertPoolMatchesSync(BATCHED.equation, [a, b]);
     }
     const [a, b] = BATCHED.shapes.map((shape, at) =>
-      randomTensor(rng, shape, at === 0 ? "float32" : "float64")
+      randomFloatTensor(rng, shape, at === 0 ? "float32" : "float64")
     );
     const mixed = await einsum(BATCHED.equation, a, b);
     assert.ok(mixed.data instanceof Float64Array);

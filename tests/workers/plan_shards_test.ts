@@ -8,7 +8,7 @@ import {
   planShards,
   zeros,
 } from "@einconv/runtime";
-import { mulberry32, randomEinsumProblem, randomTensor, randomView } from "../_random.ts";
+import { mulberry32, randomEinsumProblem, randomFloatTensor, randomView } from "../_random.ts";
 
 // Benchmark case A: conv2d forward as input, two index patterns and the weight.
 const CONV = "nchw,koh,lpw,dckl->ndop";
@@ -150,7 +150,7 @@ Deno.test("shards put together equal the whole result bit for bit (random proble
     const dtype: DType = p % 2 === 0 ? "float32" : "float64";
     const { equation, shapes } = randomEinsumProblem(rng, { maxOperands: 4, maxSize: 5 });
     const operands = shapes.map((shape) => {
-      const t = randomTensor(rng, shape, dtype);
+      const t = randomFloatTensor(rng, shape, dtype);
       return rng() < 0.4 ? randomView(rng, t) : t;
     });
     const plan = contractPath(equation, ...operands);
