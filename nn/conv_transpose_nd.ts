@@ -2,6 +2,7 @@ import type { NdArray } from "@einconv/runtime";
 import { convTranspose, type ConvTransposeOptions, evaluate } from "@einconv/expressions";
 import { addBias, checkBias } from "./_bias.ts";
 import { withVirtualPatterns } from "./_virtual_patterns.ts";
+import { type OutputOptions, splitOutputOptions } from "./output_options.ts";
 
 /**
  * N-d transpose convolution with PyTorch's `conv_transpose` semantics, evaluated as the
@@ -10,9 +11,10 @@ import { withVirtualPatterns } from "./_virtual_patterns.ts";
  * @param x Input `[B, C_in, *O]`.
  * @param weight Kernel `[C_in, C_out/G, *K]`.
  * @param bias Optional `[C_out]`.
- * @param options Stride, padding (integers), outputPadding, groups, dilation.
+ * @param options Stride, padding (integers), outputPadding, groups, dilation; `out` to write the
+ *   result into (see {@linkcode OutputOptions}).
  * @returns A Promise of a new `[B, C_out, *I]` tensor with
- *   `I = (O − 1)·stride − 2·padding + dilation·(K − 1) + outputPadding + 1`.
+ *   `I = (O − 1)·stride − 2·padding + dilation·(K − 1) + outputPadding + 1`, or of `out`.
  *
  * @example Stride 2 with output padding
  * ```ts
@@ -31,9 +33,10 @@ export async function convTransposeNd(
   x: NdArray,
   weight: NdArray,
   bias?: NdArray | null,
-  options?: ConvTransposeOptions,
+  options?: ConvTransposeOptions & OutputOptions,
 ): Promise<NdArray> {
-  const expression = convTranspose(x, weight, withVirtualPatterns(options));
+  const [hyperparameters, out] = splitOutputOptions(options);
+  const expression = convTranspose(x, weight, withVirtualPatterns(hyperparameters));
   checkBias(bias, expression.shape[1]);
-  return addBias(await evaluate(expression), bias);
+  return addBias(await evaluate(expression, { out }), bias);
 }

@@ -6,6 +6,7 @@ import {
   type IntOrTuple,
 } from "@einconv/expressions";
 import { withVirtualPatterns } from "./_virtual_patterns.ts";
+import { type OutputOptions, splitOutputOptions } from "./output_options.ts";
 
 /**
  * The KFAC-reduce input factor of an N-d convolution:
@@ -14,8 +15,9 @@ import { withVirtualPatterns } from "./_virtual_patterns.ts";
  *
  * @param x The convolution's input `[B, C_in, *I]`.
  * @param kernelSize Kernel size (one for all dimensions or one each).
- * @param options Stride, padding, dilation, groups.
- * @returns A Promise of a new `[G, C_in/G·prod(K), C_in/G·prod(K)]` tensor.
+ * @param options Stride, padding, dilation, groups; `out` to write the
+ *   result into (see {@linkcode OutputOptions}).
+ * @returns A Promise of a new `[G, C_in/G·prod(K), C_in/G·prod(K)]` tensor, or of `out`.
  *
  * @example
  * ```ts
@@ -30,7 +32,10 @@ import { withVirtualPatterns } from "./_virtual_patterns.ts";
 export async function kfacReduce(
   x: NdArray,
   kernelSize: IntOrTuple,
-  options?: GroupedConvOptions,
+  options?: GroupedConvOptions & OutputOptions,
 ): Promise<NdArray> {
-  return await evaluate(convKfacReduce(x, kernelSize, withVirtualPatterns(options)));
+  const [hyperparameters, out] = splitOutputOptions(options);
+  return await evaluate(convKfacReduce(x, kernelSize, withVirtualPatterns(hyperparameters)), {
+    out,
+  });
 }

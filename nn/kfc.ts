@@ -1,6 +1,7 @@
 import type { NdArray } from "@einconv/runtime";
 import { convKfc, evaluate, type GroupedConvOptions, type IntOrTuple } from "@einconv/expressions";
 import { withVirtualPatterns } from "./_virtual_patterns.ts";
+import { type OutputOptions, splitOutputOptions } from "./output_options.ts";
 
 /**
  * The KFC (Kronecker-factored curvature) input factor of an N-d convolution:
@@ -9,8 +10,9 @@ import { withVirtualPatterns } from "./_virtual_patterns.ts";
  *
  * @param x The convolution's input `[B, C_in, *I]`.
  * @param kernelSize Kernel size (one for all dimensions or one each).
- * @param options Stride, padding, dilation, groups.
- * @returns A Promise of a new `[G, C_in/G·prod(K), C_in/G·prod(K)]` tensor.
+ * @param options Stride, padding, dilation, groups; `out` to write the
+ *   result into (see {@linkcode OutputOptions}).
+ * @returns A Promise of a new `[G, C_in/G·prod(K), C_in/G·prod(K)]` tensor, or of `out`.
  *
  * @example
  * ```ts
@@ -25,7 +27,8 @@ import { withVirtualPatterns } from "./_virtual_patterns.ts";
 export async function kfc(
   x: NdArray,
   kernelSize: IntOrTuple,
-  options?: GroupedConvOptions,
+  options?: GroupedConvOptions & OutputOptions,
 ): Promise<NdArray> {
-  return await evaluate(convKfc(x, kernelSize, withVirtualPatterns(options)));
+  const [hyperparameters, out] = splitOutputOptions(options);
+  return await evaluate(convKfc(x, kernelSize, withVirtualPatterns(hyperparameters)), { out });
 }

@@ -6,6 +6,7 @@ import {
   type TransposeKfacReduceOptions,
 } from "@einconv/expressions";
 import { withVirtualPatterns } from "./_virtual_patterns.ts";
+import { type OutputOptions, splitOutputOptions } from "./output_options.ts";
 
 /**
  * The KFAC-reduce input factor of an N-d transpose convolution:
@@ -15,8 +16,9 @@ import { withVirtualPatterns } from "./_virtual_patterns.ts";
  * @param x The transpose convolution's input `[B, C, *O]`.
  * @param kernelSize Kernel size (one for all dimensions or one each).
  * @param options The associated convolution's stride, padding, dilation, outputPadding
- *   or outputSize, and groups.
- * @returns A Promise of a new `[G, C/G·prod(K), C/G·prod(K)]` tensor.
+ *   or outputSize, and groups; `out` to write the
+ *   result into (see {@linkcode OutputOptions}).
+ * @returns A Promise of a new `[G, C/G·prod(K), C/G·prod(K)]` tensor, or of `out`.
  *
  * @example
  * ```ts
@@ -31,7 +33,11 @@ import { withVirtualPatterns } from "./_virtual_patterns.ts";
 export async function transposeKfacReduce(
   x: NdArray,
   kernelSize: IntOrTuple,
-  options?: TransposeKfacReduceOptions,
+  options?: TransposeKfacReduceOptions & OutputOptions,
 ): Promise<NdArray> {
-  return await evaluate(convTransposeKfacReduce(x, kernelSize, withVirtualPatterns(options)));
+  const [hyperparameters, out] = splitOutputOptions(options);
+  return await evaluate(
+    convTransposeKfacReduce(x, kernelSize, withVirtualPatterns(hyperparameters)),
+    { out },
+  );
 }

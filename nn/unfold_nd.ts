@@ -1,6 +1,7 @@
 import type { NdArray } from "@einconv/runtime";
 import { type ConvOptions, convUnfold, evaluate, type IntOrTuple } from "@einconv/expressions";
 import { withVirtualPatterns } from "./_virtual_patterns.ts";
+import { type OutputOptions, splitOutputOptions } from "./output_options.ts";
 
 /**
  * Unfolds (im2col) an N-d input like PyTorch's `nn.functional.unfold` (which only does
@@ -8,8 +9,9 @@ import { withVirtualPatterns } from "./_virtual_patterns.ts";
  *
  * @param x Input `[B, C, *I]`.
  * @param kernelSize Kernel size (one for all dimensions or one each).
- * @param options Stride, padding, dilation.
- * @returns A Promise of a new `[B, C·prod(K), prod(O)]` tensor.
+ * @param options Stride, padding, dilation; `out` to write the
+ *   result into (see {@linkcode OutputOptions}).
+ * @returns A Promise of a new `[B, C·prod(K), prod(O)]` tensor, or of `out`.
  *
  * @example
  * ```ts
@@ -24,7 +26,8 @@ import { withVirtualPatterns } from "./_virtual_patterns.ts";
 export async function unfoldNd(
   x: NdArray,
   kernelSize: IntOrTuple,
-  options?: ConvOptions,
+  options?: ConvOptions & OutputOptions,
 ): Promise<NdArray> {
-  return await evaluate(convUnfold(x, kernelSize, withVirtualPatterns(options)));
+  const [hyperparameters, out] = splitOutputOptions(options);
+  return await evaluate(convUnfold(x, kernelSize, withVirtualPatterns(hyperparameters)), { out });
 }

@@ -6,6 +6,7 @@ import {
   type TransposeConvOptions,
 } from "@einconv/expressions";
 import { withVirtualPatterns } from "./_virtual_patterns.ts";
+import { type OutputOptions, splitOutputOptions } from "./output_options.ts";
 
 /**
  * Unfolds the input of an N-d transpose convolution: the columns that, multiplied by
@@ -14,8 +15,9 @@ import { withVirtualPatterns } from "./_virtual_patterns.ts";
  * @param x The transpose convolution's input `[B, C, *O]`.
  * @param kernelSize Kernel size (one for all dimensions or one each).
  * @param options The associated convolution's stride, padding, dilation and
- *   outputPadding.
- * @returns A Promise of a new `[B, C·prod(K), prod(I)]` tensor.
+ *   outputPadding; `out` to write the
+ *   result into (see {@linkcode OutputOptions}).
+ * @returns A Promise of a new `[B, C·prod(K), prod(I)]` tensor, or of `out`.
  *
  * @example
  * ```ts
@@ -30,7 +32,10 @@ import { withVirtualPatterns } from "./_virtual_patterns.ts";
 export async function unfoldTransposeNd(
   x: NdArray,
   kernelSize: IntOrTuple,
-  options?: TransposeConvOptions,
+  options?: TransposeConvOptions & OutputOptions,
 ): Promise<NdArray> {
-  return await evaluate(convTransposeUnfold(x, kernelSize, withVirtualPatterns(options)));
+  const [hyperparameters, out] = splitOutputOptions(options);
+  return await evaluate(convTransposeUnfold(x, kernelSize, withVirtualPatterns(hyperparameters)), {
+    out,
+  });
 }

@@ -8,7 +8,17 @@ import ndarray from "ndarray";
 import { einsumSync, type NdArray, tensor, zeros } from "@einconv/runtime";
 import { einsum } from "@einconv/workers";
 import { convForward, evaluate, evaluateSync } from "@einconv/expressions";
-import { convNd, convNdInputVjp, convNdWeightVjp } from "@einconv/nn";
+import {
+  convNd,
+  convNdInputVjp,
+  convNdWeightVjp,
+  convTransposeNd,
+  kfacReduce,
+  kfc,
+  transposeKfacReduce,
+  unfoldNd,
+  unfoldTransposeNd,
+} from "@einconv/nn";
 import { pendingFaults } from "../../workers/_test_hooks.ts";
 import { mulberry32, randomTensor } from "../_random.ts";
 import { withWorkers } from "./_with_workers.ts";
@@ -171,5 +181,26 @@ Deno.test("convNd() with a bias and its gradients write into out on workers and 
       assert.equal(await convNdWeightVjp(x, v, [3, 3], { ...options, out: dwOut }), dwOut);
       assert.deepEqual(entries(dwOut), entries(dw));
     });
+  }
+});
+
+Deno.test("every functional writes into out what it would return", async () => {
+  const x = randomTensor(rng, [2, 4, 7, 6], "float64");
+  const w = randomTensor(rng, [4, 3, 3, 2], "float64");
+  const bias = randomTensor(rng, [6], "float64");
+  const calls: [string, (out?: NdArray) => Promise<NdArray>][] = [
+    ["convTransposeNd", (out) => convTransposeNd(x, w, bias, { groups: 2, stride: 2, out })],
+    ["unfoldNd", (out) => unfoldNd(x, [3, 2], { padding: 1, out })],
+    ["unfoldTransposeNd", (out) => unfoldTransposeNd(x, [3, 2], { stride: 2, out })],
+    ["kfc", (out) => kfc(x, [3, 2], { groups: 2, out })],
+    ["kfacReduce", (out) => kfacReduce(x, [3, 2], { groups: 2, out })],
+    ["transposeKfacReduce", (out) => transposeKfacReduce(x, [3, 2], { stride: 2, out })],
+  ];
+  for (const [name, call] of calls) {
+    const want = await call();
+    const out = stridedOut([...want.shape], "float64");
+    assert.equal(await call(out), out, name);
+    assert.deepEqual(entries(out), entries(want), name);
+    await assert.rejects(call(zeros([want.size + 1])), { name: "RangeError" }, name);
   }
 });
