@@ -33,10 +33,10 @@ export function evaluateSync(expression: Expression, options: EvaluateOptions = 
       einsumSync(expression.equation, ...expression.operands),
       expression.shape,
     );
-    return options.out === undefined ? result : copyInto(options.out, result);
+    return options?.out === undefined ? result : copyInto(options.out, result);
   }
   einsumSync(expression.equation, ...expression.operands, { out });
-  return options.out!;
+  return options!.out!;
 }
 
 /**
@@ -70,10 +70,10 @@ export async function evaluate(
       await einsum(expression.equation, ...expression.operands),
       expression.shape,
     );
-    return options.out === undefined ? result : copyInto(options.out, result);
+    return options?.out === undefined ? result : copyInto(options.out, result);
   }
   await einsum(expression.equation, ...expression.operands, { out });
-  return options.out!;
+  return options!.out!;
 }
 
 /** Options of {@linkcode evaluate} and {@linkcode evaluateSync}. */
@@ -87,8 +87,8 @@ export interface EvaluateOptions {
 /** `options.out` seen with the einsum's result shape, after checking it: `out` itself or
  * a view of its numbers; undefined without `out` or when its strides do not allow a view
  * (the result is then computed aside and copied in). */
-function einsumOut(expression: Expression, options: EvaluateOptions): NdArray | undefined {
-  const { out } = options;
+function einsumOut(expression: Expression, options: EvaluateOptions | null): NdArray | undefined {
+  const { out } = options ?? {};
   if (out === undefined) return undefined;
   checkTensor(out, "out");
   if (out.shape.join() !== expression.shape.join()) {

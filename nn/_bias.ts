@@ -1,4 +1,5 @@
-import { checkTensor, type NdArray } from "@einconv/runtime";
+import { checkTensor, dtypeOf, einsumSync, type NdArray, resultDType } from "@einconv/runtime";
+import { evaluate, type Expression } from "@einconv/expressions";
 
 /** Checks that `bias` is absent or a vector of `channels` entries. */
 export function checkBias(bias: NdArray | null | undefined, channels: number): void {
@@ -31,4 +32,23 @@ export function addBias(result: NdArray, bias: NdArray | null | undefined): NdAr
     }
   }
   return result;
+}
+
+/**
+ * Evaluates a `[B, C, …]` expression into `out` (or a new array) and adds `bias`, with the
+ * numbers of the call without `out`: when `out` holds another float type than the result,
+ * the bias is added before converting, in a new array then copied into `out`.
+ */
+export async function evaluateWithBias(
+  expression: Expression,
+  bias: NdArray | null | undefined,
+  out: NdArray | undefined,
+): Promise<NdArray> {
+  const converts = out !== undefined && dtypeOf(out) !== resultDType(expression.operands);
+  if (bias === undefined || bias === null || !converts) {
+    return addBias(await evaluate(expression, { out }), bias);
+  }
+  const result = addBias(await evaluate(expression), bias);
+  const letters = "abcdefghijklmnopqrstuvwxyz".slice(0, result.shape.length);
+  return einsumSync(`${letters}->${letters}`, result, { out });
 }

@@ -1,6 +1,6 @@
 import type { NdArray } from "@einconv/runtime";
-import { convForward, evaluate, type GroupedConvOptions } from "@einconv/expressions";
-import { addBias, checkBias } from "./_bias.ts";
+import { convForward, type GroupedConvOptions } from "@einconv/expressions";
+import { checkBias, evaluateWithBias } from "./_bias.ts";
 import { withVirtualPatterns } from "./_virtual_patterns.ts";
 import { type OutputOptions, splitOutputOptions } from "./output_options.ts";
 
@@ -48,5 +48,5 @@ export async function convNd(
   const [hyperparameters, out] = splitOutputOptions(options);
   const expression = convForward(x, weight, withVirtualPatterns(hyperparameters));
   checkBias(bias, weight.shape[0]);
-  return addBias(await evaluate(expression, { out }), bias);
+  return await evaluateWithBias(expression, bias, out);
 }

@@ -1,6 +1,6 @@
 import type { NdArray } from "@einconv/runtime";
-import { convTranspose, type ConvTransposeOptions, evaluate } from "@einconv/expressions";
-import { addBias, checkBias } from "./_bias.ts";
+import { convTranspose, type ConvTransposeOptions } from "@einconv/expressions";
+import { checkBias, evaluateWithBias } from "./_bias.ts";
 import { withVirtualPatterns } from "./_virtual_patterns.ts";
 import { type OutputOptions, splitOutputOptions } from "./output_options.ts";
 
@@ -38,5 +38,5 @@ export async function convTransposeNd(
   const [hyperparameters, out] = splitOutputOptions(options);
   const expression = convTranspose(x, weight, withVirtualPatterns(hyperparameters));
   checkBias(bias, expression.shape[1]);
-  return addBias(await evaluate(expression, { out }), bias);
+  return await evaluateWithBias(expression, bias, out);
 }

@@ -84,6 +84,8 @@ export async function einsum(
   if (shards === null) return executePlan(plan, operands, { out });
   const dtype = resultDType(operands);
   const size = plan.outputShape.reduce((a, b) => a * b, 1);
+  // Every take from the stash happens before the first await: no other call can be handed
+  // the same buffer while this one still uses it.
   const stash = pool.stash;
   const computed = ndarray(sharedArray(dtype, size, (bytes) => stash.take(bytes)), [
     ...plan.outputShape,

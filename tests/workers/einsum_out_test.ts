@@ -20,7 +20,7 @@ import {
   unfoldTransposeNd,
 } from "@einconv/nn";
 import { pendingFaults } from "../../workers/_test_hooks.ts";
-import { mulberry32, randomTensor } from "../_random.ts";
+import { mulberry32, randomFloatTensor, randomTensor } from "../_random.ts";
 import { withWorkers } from "./_with_workers.ts";
 
 /** A view of shape `shape` whose entries are every other element of a larger array,
@@ -203,4 +203,55 @@ Deno.test("every functional writes into out what it would return", async () => {
     assert.deepEqual(entries(out), entries(want), name);
     await assert.rejects(call(zeros([want.size + 1])), { name: "RangeError" }, name);
   }
+});
+
+Deno.test("a bias is added before converting to out's float type, as without out", async () => {
+  for (const [from, to] of [["float32", "float64"], ["float64", "float32"]] as const) {
+    const x = randomFloatTensor(rng, [1, 2, 6, 6], from);
+    const w = randomFloatTensor(rng, [3, 2, 3, 3], from);
+    const bias = randomFloatTensor(rng, [3], from);
+    const calls: [string, (out?: NdArray) => Promise<NdArray>][] = [
+      ["convNd", (out) => convNd(x, w, bias, { padding: 1, out })],
+      ["convTransposeNd", (out) => convTransposeNd(x, w.hi(2, 3, 3, 3), bias.hi(3), { out })],
+    ];
+    for (const [name, call] of calls) {
+      const want = await call();
+      const out = zeros([...want.shape], to);
+      await call(out);
+      const converted = to === "float32"
+        ? Array.from(want.data, Math.fround)
+        : Array.from(want.data);
+      assert.deepEqual(Array.from(out.data), converted, `${name}, ${from} into ${to}`);
+    }
+  }
+});
+
+Deno.test("an out that reaches past its data or repeats elements is rejected before writing", async () => {
+  const a = tensor([[1, 2, 3], [4, 5, 6]]);
+  const short = ndarray(new Float64Array(4), [2, 3]);
+  const below = ndarray(new Float64Array(6), [2, 3], [3, -1], 1);
+  const repeated = ndarray(new Float64Array(3), [2, 3], [0, 1], 0);
+  for (const run of [einsumSync, einsum]) {
+    await assert.rejects(async () => await run("ij->ij", a, { out: short }), {
+      name: "RangeError",
+      message: "Cannot read out: the view reaches elements 0 to 5 of a data array of length 4",
+    });
+    await assert.rejects(async () => await run("ij->ij", a, { out: below }), {
+      name: "RangeError",
+      message: "Cannot read out: the view reaches elements -1 to 4 of a data array of length 6",
+    });
+    await assert.rejects(async () => await run("ij->ij", a, { out: repeated }), {
+      name: "RangeError",
+      message:
+        "Cannot read out: dimension 0 has stride 0, so its 2 entries would share one element",
+    });
+  }
+  assert.deepEqual(Array.from(short.data), [0, 0, 0, 0]);
+  assert.deepEqual(Array.from(below.data), [0, 0, 0, 0, 0, 0]);
+  await assert.rejects(
+    convNd(tensor([[[1, 2, 3]]]), tensor([[[1]]]), null, {
+      out: ndarray(new Float64Array(2), [1, 1, 3]),
+    }),
+    { name: "RangeError", message: /^Cannot read out: the view reaches/ },
+  );
 });
