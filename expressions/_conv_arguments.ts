@@ -43,14 +43,27 @@ export interface ConvArguments {
   patternOperands: "dense" | "virtual";
 }
 
-/** Validates an options object and reads its hyperparameters for `n` dimensions. */
+/** The options every convolution builder reads. */
+const CONV_OPTION_KEYS = ["stride", "padding", "dilation", "groups", "simplify", "patternOperands"];
+
+/** Validates an options object (no keys but the builder's: a misspelt `strides` would
+ * otherwise be ignored) and reads its hyperparameters for `n` dimensions. */
 export function readConvOptions(
   options: GroupedConvOptions | undefined,
   n: number,
+  extraKeys: readonly string[] = [],
 ): ConvArguments {
   if (options === undefined) options = {};
   if (options === null || typeof options !== "object") {
     throw new TypeError(`Cannot read options: expected an object, got ${describe(options)}`);
+  }
+  const known = [...CONV_OPTION_KEYS, ...extraKeys];
+  for (const key of Object.keys(options)) {
+    if (!known.includes(key)) {
+      throw new TypeError(
+        `Cannot read options: unknown option ${JSON.stringify(key)} (expected ${known.join(", ")})`,
+      );
+    }
   }
   const simplify = options.simplify ?? true;
   if (typeof simplify !== "boolean") {
@@ -224,8 +237,12 @@ export function transposeInputSizes(
 export function readTransposeOptions(
   options: (TransposeConvOptions & { groups?: number }) | undefined,
   n: number,
+  extraKeys: readonly string[] = [],
 ): ConvArguments & { outputPadding: number[] } {
-  const args = readConvOptions(options as GroupedConvOptions | undefined, n);
+  const args = readConvOptions(options as GroupedConvOptions | undefined, n, [
+    "outputPadding",
+    ...extraKeys,
+  ]);
   if (args.padding === "same" || args.padding === "valid") {
     throw new TypeError(
       `Cannot read padding: transpose convolutions take integers, got ${describe(args.padding)}`,

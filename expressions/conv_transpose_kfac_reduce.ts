@@ -48,7 +48,7 @@ export function convTransposeKfacReduce(
   options?: TransposeKfacReduceOptions,
 ): Expression {
   const n = spatialRank(x, "x");
-  const args = readTransposeOptions(options, n);
+  const args = readTransposeOptions(options, n, ["outputSize"]);
   const kernel = readHyperparameter("kernelSize", kernelSize, n);
   const target = options?.outputSize === undefined
     ? undefined

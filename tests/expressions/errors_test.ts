@@ -37,6 +37,27 @@ const X2 = [2, 3, 7, 6];
 const W2 = [4, 3, 3, 3];
 
 const ERROR_CASES: ErrorCase[] = [
+  {
+    label: "convForward() rejects a misspelt option instead of ignoring it",
+    inputs: [X2, W2],
+    call: (x, w) => convForward(x, w, untyped({ strides: 2 })),
+    name: "TypeError",
+    message: [/unknown option "strides"/, /expected stride, padding, dilation, groups/],
+  },
+  {
+    label: "convUnfold() rejects outputPadding, which only transpose builders take",
+    inputs: [X2],
+    call: (x) => convUnfold(x, 3, untyped({ outputPadding: 1 })),
+    name: "TypeError",
+    message: [/unknown option "outputPadding"/],
+  },
+  {
+    label: "convTransposeUnfold() rejects outputSize, which only convTransposeKfacReduce takes",
+    inputs: [X2],
+    call: (x) => convTransposeUnfold(x, 3, untyped({ stride: 2, outputSize: 13 })),
+    name: "TypeError",
+    message: [/unknown option "outputSize"/, /outputPadding/],
+  },
   // kernel size
   {
     label: "convUnfold() rejects a non-integer kernelSize",
