@@ -1,7 +1,7 @@
 // The implicit-GEMM kernels of convolution-shaped contractions (see _conv_motif.ts): each
-// image is copied once into a zero-padded buffer in WASM memory (_padded_image.ts), and
-// the GEMM packs its panels of the unfolded input straight from there through offset
-// tables, so the unfolded input is never built. Planning decisions stay in the planner:
+// image is copied, band by band (bounded by STAGE_ELEMENTS), into a zero-padded buffer in
+// WASM memory (_padded_image.ts), and the GEMM packs its panels of the unfolded input
+// straight from there through offset tables, so the unfolded input is never built. Planning decisions stay in the planner:
 // this file only moves numbers for the roles it is given.
 import type { DType } from "./tensor.ts";
 import { allocate, forEachOffsetPair, shapeSize } from "./_tensor.ts";
