@@ -88,6 +88,16 @@ export interface EvaluateOptions {
  * a view of its numbers; undefined without `out` or when its strides do not allow a view
  * (the result is then computed aside and copied in). */
 function einsumOut(expression: Expression, options: EvaluateOptions | null): NdArray | undefined {
+  if (options !== undefined && options !== null && typeof options !== "object") {
+    throw new TypeError(`Cannot read options: expected an object, got ${describe(options)}`);
+  }
+  for (const key of Object.keys(options ?? {})) {
+    if (key !== "out") {
+      throw new TypeError(
+        `Cannot read options: unknown option ${JSON.stringify(key)} (expected out)`,
+      );
+    }
+  }
   const { out } = options ?? {};
   if (out === undefined) return undefined;
   checkTensor(out, "out");

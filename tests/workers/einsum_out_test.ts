@@ -255,3 +255,17 @@ Deno.test("an out that reaches past its data or repeats elements is rejected bef
     { name: "RangeError", message: /^Cannot read out: the view reaches/ },
   );
 });
+
+Deno.test("evaluate() and evaluateSync() reject options they do not know", async () => {
+  const expression = convForward(tensor([[[1, 2, 3]]]), tensor([[[1, 1]]]));
+  const typo = { output: zeros([1, 1, 2]) } as unknown as { out: NdArray };
+  assert.throws(() => evaluateSync(expression, typo), {
+    name: "TypeError",
+    message: 'Cannot read options: unknown option "output" (expected out)',
+  });
+  await assert.rejects(evaluate(expression, typo), { name: "TypeError" });
+  assert.throws(() => evaluateSync(expression, 3 as unknown as { out: NdArray }), {
+    name: "TypeError",
+    message: "Cannot read options: expected an object, got 3",
+  });
+});
