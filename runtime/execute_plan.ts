@@ -2,13 +2,10 @@
 import ndarray from "ndarray";
 import type { ContractionPlan, ImplicitGemm } from "./contract_path.ts";
 import { implicitGemmOrder } from "./_conv_motif.ts";
-import {
-  implicitGemm,
-  implicitInputGemm,
-  implicitWeightGemm,
-  type RoleView,
-  type TapRule,
-} from "./_implicit_gemm.ts";
+import { implicitGemm, type TapRule } from "./_implicit_gemm.ts";
+import { implicitInputGemm } from "./_implicit_input_gemm.ts";
+import { implicitWeightGemm } from "./_implicit_weight_gemm.ts";
+import type { RoleView } from "./_implicit_roles.ts";
 import { contiguous, type DType, dtypeOf, type NdArray, resultDType } from "./tensor.ts";
 import { checkTensor } from "./validate.ts";
 import { contiguousStrides, forEachOffsetPair } from "./_tensor.ts";

@@ -12,12 +12,10 @@ import {
   paddedGeometry,
   type TapRule,
 } from "../../runtime/_padded_image.ts";
-import {
-  implicitGemm,
-  implicitInputGemm,
-  implicitWeightGemm,
-  type RoleView,
-} from "../../runtime/_implicit_gemm.ts";
+import { implicitGemm } from "../../runtime/_implicit_gemm.ts";
+import { implicitInputGemm } from "../../runtime/_implicit_input_gemm.ts";
+import { implicitWeightGemm } from "../../runtime/_implicit_weight_gemm.ts";
+import type { RoleView } from "../../runtime/_implicit_roles.ts";
 import { mulberry32, randomFloatTensor } from "../_random.ts";
 import {
   referenceConv,

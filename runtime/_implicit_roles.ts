@@ -1,0 +1,102 @@
+// Shared by the implicit-GEMM kernels (_implicit_gemm.ts, _implicit_weight_gemm.ts,
+// _implicit_input_gemm.ts): operands seen by the roles of their dimensions, where result
+// blocks go, the staging budget, and copies of operands into WASM memory.
+import type { DType } from "./tensor.ts";
+import { forEachOffsetPair, shapeSize } from "./_tensor.ts";
+import { IMAGE_SLACK, type TapRule } from "./_padded_image.ts";
+import { wasmMemoryView, wasmScratchReserve } from "./_wasm_gemm.ts";
+
+export type Data = Float32Array | Float64Array;
+export type Role = "batch" | "rows" | "contracted" | "channels" | "taps";
+
+/** A strided operand with its dimensions grouped by role. */
+export interface RoleView {
+  data: Data;
+  offset: number;
+  /** Sizes and strides per role, in the order the caller lists the role's names. */
+  shapes: Record<Role, readonly number[]>;
+  strides: Record<Role, readonly number[]>;
+}
+
+/** Elements of the padded images staged at once (1 MiB in float32, like one packed panel of
+ * B): larger images are staged in bands of output lines (see `outputBands`). */
+export const STAGE_ELEMENTS = 1 << 18;
+
+/** Planes whose band must fit the staging budget in a gradient (its bands may not depend on
+ * how many planes a shard holds). */
+export const PLANES_PER_BAND = 16;
+
+/** Where each `[channels, positions]` block of a result starts: the offset of every
+ * flattened batch entry plus that of every flattened rows entry. */
+export interface BlockOffsets {
+  batch: readonly number[];
+  rows: readonly number[];
+}
+
+/** The offsets of row-major `[batch, rows, block]` blocks. */
+export function rowMajorBlocks(batches: number, rows: number, block: number): BlockOffsets {
+  return {
+    batch: Array.from({ length: batches }, (_, b) => b * rows * block),
+    rows: Array.from({ length: rows }, (_, r) => r * block),
+  };
+}
+
+/** The offsets of every entry of one role of a view (row-major), relative to the view. */
+export function roleOffsets(view: RoleView, role: Role): number[] {
+  const offsets: number[] = [];
+  forEachOffsetPair(view.shapes[role], view.strides[role], 0, view.strides[role], 0, (at) => {
+    offsets.push(at);
+  });
+  return offsets;
+}
+
+/** Reserves a padded image of `elements` plus the kernels' slack, zeroed. */
+export function reserveImage(dtype: DType, elements: number): number {
+  const at = wasmScratchReserve(dtype, elements + IMAGE_SLACK);
+  wasmMemoryView(dtype).fill(0, at, at + elements + IMAGE_SLACK);
+  return at;
+}
+
+/** Reserves an int32 region holding `offsets`; returns its int32 offset. */
+export function reserveOffsets(offsets: Int32Array): number {
+  const at = wasmScratchReserve("int32", offsets.length);
+  wasmMemoryView("int32").set(offsets, at);
+  return at;
+}
+
+/** Copies rows of a strided operand into WASM memory, row-major and contiguous: row `r`
+ * holds `src[base + rowOffsets[r] + columnOffsets[j]]`. */
+export function stageRows(
+  src: Data,
+  base: number,
+  rowOffsets: readonly number[],
+  columnOffsets: readonly number[],
+  at: number,
+  dtype: DType,
+): void {
+  const heap = wasmMemoryView(dtype);
+  const cols = columnOffsets.length;
+  const dense = columnOffsets.every((offset, j) => offset === j);
+  for (let r = 0, to = at; r < rowOffsets.length; r++, to += cols) {
+    const from = base + rowOffsets[r];
+    if (dense) heap.set(src.subarray(from, from + cols), to);
+    else for (let j = 0; j < cols; j++) heap[to + j] = src[from + columnOffsets[j]];
+  }
+}
+
+/** Flattened kernel taps, outputs and inputs of tap rules. */
+export function ruleSizes(
+  rules: readonly TapRule[],
+): { taps: number; outputs: number; inputs: number } {
+  return {
+    taps: shapeSize(rules.map((r) => r.kernelSize)),
+    outputs: shapeSize(rules.map((r) => r.outputSize)),
+    inputs: shapeSize(rules.map((r) => r.inputSize)),
+  };
+}
+
+/** How many planes of `plane` elements to stage at once within `elements` (at least one,
+ * at most `total`). */
+export function planesPerChunk(total: number, plane: number, elements: number): number {
+  return Math.max(1, Math.min(total, Math.floor(elements / plane)));
+}
