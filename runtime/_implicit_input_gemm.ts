@@ -47,9 +47,9 @@ const SCATTER_WIDTH = 256;
  * input gradient). With stride 1 in every dimension this is a forward convolution of V
  * with mirrored taps ({@linkcode implicitGemm}); otherwise, per block of outputs, `Wᵀ · V`
  * runs in WASM memory and its columns are scatter-added into a padded image of the inputs
- * they came from. Result blocks
- * `[channels, inputs]` are placed by `blocks` as in {@linkcode implicitGemm}. `v.shapes.taps`/
- * `v.strides.taps` are V's output dimensions, `w`'s its kernel taps. The inputs are
+ * they came from. Result blocks `[channels, inputs]` are placed by `blocks` as in
+ * {@linkcode implicitGemm}. `v.shapes.taps`/`v.strides.taps` are V's output dimensions,
+ * `w`'s its kernel taps. The inputs are
  * completed in bands of input lines (each with the outputs that reach them; a plane's band
  * takes at most about `stageElements / PLANES_PER_BAND`), a few channels at a time within
  * `stageElements`. Bands and column blocks depend on the geometry alone and entries add up
@@ -92,16 +92,14 @@ export function implicitInputGemm(
   const bands = inputBands(rules, bandInputs(rules, PLANES_PER_BAND, stageElements));
   const lineOutputs = rules.length === 0 ? 1 : outputs / rules[0].outputSize;
   const lineInputs = rules.length === 0 ? 1 : inputs / Math.max(1, rules[0].inputSize);
-  const bandColumns = Math.max(
-    ...bands.map((band) => shapeSize(band.rules.map((r) => r.outputSize))),
-  );
+  const bandColumns = Math.max(...bands.map((band) => ruleSizes(band.rules).outputs));
   withWasmScratch(() => {
     const weightAt = wasmScratchReserve(dtype, channels * taps * depth);
     const gradAt = wasmScratchReserve(dtype, depth * bandColumns);
     forEachOffsetPair(v.shapes.batch, v.strides.batch, 0, w.strides.batch, 0, (vb, wb, b) => {
       stageTransposedWeight(w, wb, depth, weightAt, dtype);
       for (const band of bands) {
-        const columns = shapeSize(band.rules.map((r) => r.outputSize));
+        const columns = ruleSizes(band.rules).outputs;
         const firstColumn = band.firstOutput * lineOutputs;
         const window = lineWindow(
           paddedGeometry(band.rules),

@@ -65,13 +65,7 @@ export function implicitWeightGemm(
   const lineOutputs = rules.length === 0 ? 1 : outputs / rules[0].outputSize;
   withWasmScratch(() => {
     const resultAt = wasmScratchReserve(dtype, channels * columns);
-    const gradAt = wasmScratchReserve(
-      dtype,
-      channels * bands[0].rules.reduce(
-        (size, rule) => size * rule.outputSize,
-        1,
-      ),
-    );
+    const gradAt = wasmScratchReserve(dtype, channels * ruleSizes(bands[0].rules).outputs);
     forEachOffsetPair(t.shapes.batch, t.strides.batch, 0, v.strides.batch, 0, (tb, vb, b) => {
       let accumulate = false;
       forEachOffsetPair(
@@ -83,7 +77,7 @@ export function implicitWeightGemm(
         (ts, vs) => {
           for (const band of bands) {
             const firstColumn = band.firstOutput * lineOutputs;
-            const bandColumns = shapeSize(band.rules.map((r) => r.outputSize));
+            const bandColumns = ruleSizes(band.rules).outputs;
             stageRows(
               v.data,
               v.offset + vb + vs,
