@@ -116,16 +116,14 @@ export function bandOutputs(rules: readonly TapRule[], planes: number, elements:
   const [first] = rules;
   const geometry = paddedGeometry(rules);
   if (planes * geometry.plane <= elements) return first.outputSize;
-  const lineElements = geometry.strides[0];
-  let low = Infinity;
-  let high = -Infinity;
-  for (const base of first.base) {
-    low = Math.min(low, base);
-    high = Math.max(high, base);
-  }
-  const lines = Math.floor(elements / (planes * lineElements));
-  const fit = Math.floor((lines - (high - low + 1)) / Math.max(1, first.stride)) + 1;
+  const lines = Math.floor(elements / (planes * geometry.strides[0]));
+  const fit = Math.floor((lines - tapSpan(first)) / Math.max(1, first.stride)) + 1;
   return Math.min(first.outputSize, Math.max(1, fit));
+}
+
+/** Input lines one output's taps span along a rule's dimension (first to last tap). */
+function tapSpan(rule: TapRule): number {
+  return Math.max(...rule.base) - Math.min(...rule.base) + 1;
 }
 
 /**
@@ -163,13 +161,7 @@ export function bandInputs(rules: readonly TapRule[], planes: number, elements: 
   const [first] = rules;
   const geometry = paddedGeometry(rules);
   if (planes * geometry.plane <= elements) return Math.max(1, first.inputSize);
-  let low = Infinity;
-  let high = -Infinity;
-  for (const base of first.base) {
-    low = Math.min(low, base);
-    high = Math.max(high, base);
-  }
-  const lines = Math.floor(elements / (planes * geometry.strides[0])) - 2 * (high - low + 1);
+  const lines = Math.floor(elements / (planes * geometry.strides[0])) - 2 * tapSpan(first);
   return Math.min(Math.max(1, first.inputSize), Math.max(1, lines));
 }
 
