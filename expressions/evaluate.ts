@@ -1,6 +1,6 @@
 // @ts-types="@types/ndarray"
 import ndarray from "ndarray";
-import { checkTensor, contractPath, einsumSync, type NdArray } from "@einconv/runtime";
+import { assign, checkTensor, contractPath, einsumSync, type NdArray } from "@einconv/runtime";
 import { einsum } from "@einconv/workers";
 import type { Expression } from "./_expression.ts";
 import { describe } from "./_validate.ts";
@@ -33,7 +33,7 @@ export function evaluateSync(expression: Expression, options: EvaluateOptions = 
       einsumSync(expression.equation, ...expression.operands),
       expression.shape,
     );
-    return options?.out === undefined ? result : copyInto(options.out, result);
+    return options?.out === undefined ? result : assign(options.out, result);
   }
   einsumSync(expression.equation, ...expression.operands, { out });
   return options!.out!;
@@ -70,7 +70,7 @@ export async function evaluate(
       await einsum(expression.equation, ...expression.operands),
       expression.shape,
     );
-    return options?.out === undefined ? result : copyInto(options.out, result);
+    return options?.out === undefined ? result : assign(options.out, result);
   }
   await einsum(expression.equation, ...expression.operands, { out });
   return options!.out!;
@@ -115,13 +115,6 @@ function einsumOut(expression: Expression, options: EvaluateOptions | null): NdA
   }
   const strides = shape.map((_, d) => shape.slice(d + 1).reduce((a, b) => a * b, 1));
   return ndarray(out.data, [...shape], strides, out.offset);
-}
-
-/** Copies `result` (same shape) into `out` through an identity einsum (any strides). */
-function copyInto(out: NdArray, result: NdArray): NdArray {
-  const letters = "abcdefghijklmnopqrstuvwxyz".slice(0, result.shape.length);
-  einsumSync(`${letters}->${letters}`, result, { out });
-  return out;
 }
 
 function checkExpression(expression: Expression): void {

@@ -1,4 +1,4 @@
-import { checkTensor, dtypeOf, einsumSync, type NdArray, resultDType } from "@einconv/runtime";
+import { assign, checkTensor, dtypeOf, type NdArray, resultDType } from "@einconv/runtime";
 import { evaluate, type Expression } from "@einconv/expressions";
 
 /** Checks that `bias` is absent or a vector of `channels` entries. */
@@ -48,7 +48,5 @@ export async function evaluateWithBias(
   if (bias === undefined || bias === null || !converts) {
     return addBias(await evaluate(expression, { out }), bias);
   }
-  const result = addBias(await evaluate(expression), bias);
-  const letters = "abcdefghijklmnopqrstuvwxyz".slice(0, result.shape.length);
-  return einsumSync(`${letters}->${letters}`, result, { out });
+  return assign(out!, addBias(await evaluate(expression), bias));
 }

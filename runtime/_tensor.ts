@@ -55,6 +55,49 @@ export function copyStrided(
   }
 }
 
+/** Whether strides lay a shape out row-major with no gaps (size-1 dimensions aside). */
+export function isRowMajor(shape: readonly number[], strides: readonly number[]): boolean {
+  let step = 1;
+  for (let d = shape.length - 1; d >= 0; d--) {
+    if (shape[d] !== 1 && strides[d] !== step) return false;
+    step *= shape[d];
+  }
+  return true;
+}
+
+/** Copies a contiguous source into a strided destination, in row-major order (the reverse
+ * of {@linkcode copyStrided}): rows of the last dimension at a time. */
+export function copyToStrided(
+  src: Float32Array | Float64Array,
+  dst: Float32Array | Float64Array,
+  offset: number,
+  shape: readonly number[],
+  strides: readonly number[],
+): void {
+  const rank = shape.length;
+  const size = shapeSize(shape);
+  if (size === 0) return;
+  if (rank === 0) {
+    dst[offset] = src[0];
+    return;
+  }
+  const last = rank - 1;
+  const n = shape[last];
+  const s = strides[last];
+  const index = new Array<number>(rank).fill(0);
+  let base = offset;
+  for (let at = 0; at < size; at += n) {
+    if (s === 1) dst.set(src.subarray(at, at + n), base);
+    else for (let i = 0, p = base; i < n; i++, p += s) dst[p] = src[at + i];
+    for (let d = last - 1; d >= 0; d--) {
+      base += strides[d];
+      if (++index[d] < shape[d]) break;
+      base -= strides[d] * shape[d];
+      index[d] = 0;
+    }
+  }
+}
+
 /** Throws unless every shape is an array of non-negative integers. */
 export function checkShapeList(shapes: readonly (readonly number[])[]): void {
   shapes.forEach((shape, at) => {

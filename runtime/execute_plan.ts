@@ -8,7 +8,13 @@ import { implicitWeightGemm } from "./_implicit_weight_gemm.ts";
 import type { RoleView } from "./_implicit_roles.ts";
 import { contiguous, type DType, dtypeOf, type NdArray, resultDType } from "./tensor.ts";
 import { checkTensor } from "./validate.ts";
-import { contiguousStrides, forEachOffsetPair } from "./_tensor.ts";
+import {
+  contiguousStrides,
+  copyToStrided,
+  forEachOffsetPair,
+  isRowMajor,
+  shapeSize,
+} from "./_tensor.ts";
 import { isVirtualIndexPattern, patternInput } from "./index_pattern_registry.ts";
 import { isContiguous, leafView, sumTo, type View } from "./_view.ts";
 import { contractPair } from "./_pair_kernels.ts";
@@ -167,40 +173,15 @@ export function executePlan(
   return ndarray(result.data, [...result.shape]);
 }
 
-/** Copies a view into a destination ndarray of the same shape, element by element. */
+/** Copies a view into a destination ndarray of the same shape. */
 function copyInto(source: View, out: NdArray, dtype: DType): void {
   const flat = isContiguous(source) ? source.data : sumTo(source, source.names, dtype).data;
-  const rank = out.shape.length;
-  if (rank === 0) {
-    out.data[out.offset] = flat[0];
-    return;
-  }
-  // Rows of the last dimension as plain loops, the others by odometer.
-  const n = out.shape[rank - 1];
-  const step = out.stride[rank - 1];
-  const dst = out.data;
-  forEachOffsetPair(
-    out.shape.slice(0, -1),
-    out.stride.slice(0, -1),
-    out.offset,
-    contiguousStrides(out.shape.slice(0, -1)),
-    0,
-    (at, row) => {
-      const from = row * n;
-      if (step === 1) dst.set(flat.subarray(from, from + n), at);
-      else for (let j = 0; j < n; j++) dst[at + j * step] = flat[from + j];
-    },
-  );
+  copyToStrided(flat, out.data, out.offset, out.shape, out.stride);
 }
 
 /** Whether an ndarray's elements fill one row-major block of its data. */
 function isContiguousArray(x: NdArray): boolean {
-  let step = 1;
-  for (let d = x.shape.length - 1; d >= 0; d--) {
-    if (x.shape[d] !== 1 && x.stride[d] !== step) return false;
-    step *= x.shape[d];
-  }
-  return x.offset + step <= x.data.length;
+  return isRowMajor(x.shape, x.stride) && x.offset + shapeSize(x.shape) <= x.data.length;
 }
 
 /** Runs a convolution-shaped plan as one implicit GEMM (see `_implicit_gemm.ts`) and

@@ -1,7 +1,8 @@
 // @ts-types="@types/ndarray"
 import ndarray from "ndarray";
-import { allocate, copyStrided, shapeSize } from "./_tensor.ts";
+import { allocate, copyStrided, copyToStrided, isRowMajor, shapeSize } from "./_tensor.ts";
 import { checkTensor, describeValue as describe } from "./validate.ts";
+import { checkOut } from "./_check_out.ts";
 
 /**
  * A float tensor: a scijs ndarray over a `Float32Array` or a `Float64Array`. Element
@@ -193,6 +194,38 @@ export function contiguous(x: NdArray, dtype: DType = dtypeOf(x)): NdArray {
   const out = allocate(dtype, size);
   copyStrided(x.data, x.offset, shape, [...x.stride], out);
   return ndarray(out, shape);
+}
+
+/**
+ * Copies the entries of `source` into `out`, both of the same shape and any strides,
+ * converting them to `out`'s float type; `source` may share memory with `out`. An `out`
+ * that reaches outside its data or repeats elements (stride 0) is a RangeError.
+ *
+ * @param out The destination; it is written.
+ * @param source The tensor to copy; it is not changed.
+ * @returns `out`.
+ *
+ * @example Into a transposed view
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { assign, tensor, zeros } from "@einconv/runtime";
+ *
+ * const out = zeros([2, 2], "float32");
+ * assign(out.transpose(1, 0), tensor([[1, 2], [3, 4]]));
+ * assert.deepEqual(Array.from(out.data), [1, 3, 2, 4]);
+ * ```
+ */
+export function assign(out: NdArray, source: NdArray): NdArray {
+  checkOut(out);
+  checkTensor(source, "source");
+  if (out.shape.join() !== source.shape.join()) {
+    throw new RangeError(`Cannot read out: expected shape [${source.shape}], got [${out.shape}]`);
+  }
+  const flat = isRowMajor(source.shape, source.stride) && source.data.buffer !== out.data.buffer
+    ? source.data.subarray(source.offset, source.offset + shapeSize(source.shape))
+    : contiguous(source).data;
+  copyToStrided(flat, out.data, out.offset, out.shape, out.stride);
+  return out;
 }
 
 /**

@@ -64,28 +64,3 @@ export class SharedBufferStash {
     while (this.#bytes > this.capacity) this.#bytes -= this.#free.shift()!.byteLength;
   }
 }
-
-/** Copies a C-contiguous `flat` array of `out`'s shape into `out` (any strides, any float
- * type): rows of the last dimension at a time. */
-export function copyInto(out: NdArray, flat: Float32Array | Float64Array): void {
-  const rank = out.shape.length;
-  if (rank === 0) {
-    out.data[out.offset] = flat[0];
-    return;
-  }
-  const size = out.shape.reduce((a, b) => a * b, 1);
-  if (size === 0) return;
-  const n = out.shape[rank - 1];
-  const step = out.stride[rank - 1];
-  const index = new Array<number>(rank - 1).fill(0);
-  for (let from = 0; from < size; from += n) {
-    let at = out.offset;
-    for (let d = 0; d < rank - 1; d++) at += index[d] * out.stride[d];
-    if (step === 1) out.data.set(flat.subarray(from, from + n), at);
-    else for (let j = 0; j < n; j++) out.data[at + j * step] = flat[from + j];
-    for (let d = rank - 2; d >= 0; d--) {
-      if (++index[d] < out.shape[d]) break;
-      index[d] = 0;
-    }
-  }
-}

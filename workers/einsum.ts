@@ -1,6 +1,7 @@
 // @ts-types="@types/ndarray"
 import ndarray from "ndarray";
 import {
+  assign,
   type ContractionPlan,
   contractPath,
   einsumArguments,
@@ -11,7 +12,7 @@ import {
   resultDType,
   type ShardPlan,
 } from "@einconv/runtime";
-import { copyInto, copyToShared, sharedArray } from "./_shared_array.ts";
+import { copyToShared, sharedArray } from "./_shared_array.ts";
 import { pool } from "./_pool.ts";
 import type { TensorView } from "./_protocol.ts";
 
@@ -127,7 +128,7 @@ export async function einsum(
   }
   if (result !== undefined) return ndarray(result, [...plan.outputShape]);
   try {
-    copyInto(out!, computed.data);
+    assign(out!, computed);
   } finally {
     stash.give(computed.data.buffer as SharedArrayBuffer);
   }
