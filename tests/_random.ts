@@ -74,9 +74,14 @@ export function randomTensor(
   shape: readonly number[],
   dtype: DType = "float64",
 ): NdArray {
+  return filledTensor(shape, dtype, () => (randomInt(rng, 257) - 128) / 64);
+}
+
+/** A C-contiguous tensor whose entries are `draw()`, in row-major order. */
+function filledTensor(shape: readonly number[], dtype: DType, draw: () => number): NdArray {
   const size = shape.reduce((a, b) => a * b, 1);
   const data = dtype === "float32" ? new Float32Array(size) : new Float64Array(size);
-  for (let i = 0; i < size; i++) data[i] = (randomInt(rng, 257) - 128) / 64;
+  for (let i = 0; i < size; i++) data[i] = draw();
   return ndarray(data, [...shape]);
 }
 
@@ -104,10 +109,7 @@ export function randomFloatTensor(
   shape: readonly number[],
   dtype: DType = "float64",
 ): NdArray {
-  const size = shape.reduce((a, b) => a * b, 1);
-  const data = dtype === "float32" ? new Float32Array(size) : new Float64Array(size);
-  for (let i = 0; i < size; i++) data[i] = 2 * rng() - 1 + rng() * 2 ** -20;
-  return ndarray(data, [...shape]);
+  return filledTensor(shape, dtype, () => 2 * rng() - 1 + rng() * 2 ** -20);
 }
 
 /**

@@ -32,23 +32,25 @@ Deno.test("planShards() splits the convolution forward along the batch index, on
   assert.deepEqual(planShards(pointwise, 2)?.boundaries, [0, 4, 8]);
 });
 
+/** The virtual pattern of case A's spatial dimensions: 56 inputs, kernel 3, padding 1. */
+const PATTERN_56 = {
+  inputSize: 56,
+  kernelSize: 3,
+  outputSize: 56,
+  stride: 1,
+  paddingLeft: 1,
+  paddingRight: 1,
+  dilation: 1,
+};
+
 Deno.test("planShards() splits a weight gradient along input channels, into few shards", () => {
-  const pattern = {
-    inputSize: 56,
-    kernelSize: 3,
-    outputSize: 56,
-    stride: 1,
-    paddingLeft: 1,
-    paddingRight: 1,
-    dilation: 1,
-  };
   const plan = contractPath(
     "nchw,koh,lpw,ndop->dckl",
     [8, 64, 56, 56],
     [3, 56, 56],
     [3, 56, 56],
     [8, 64, 56, 56],
-    { patterns: [undefined, pattern, pattern, undefined] },
+    { patterns: [undefined, PATTERN_56, PATTERN_56, undefined] },
   );
   assert.equal(plan.implicitGemm?.kind, "weight");
   // Split along d, every shard would unfold all of x (9 reads an element); along c, it
@@ -169,15 +171,6 @@ Deno.test("shards put together equal the whole result bit for bit (random proble
 });
 
 Deno.test("planShards() leaves memory-bound plans such as a depthwise convolution to the calling thread", () => {
-  const pattern = {
-    inputSize: 56,
-    kernelSize: 3,
-    outputSize: 56,
-    stride: 1,
-    paddingLeft: 1,
-    paddingRight: 1,
-    dilation: 1,
-  };
   // Case D: 2.9·10⁷ FLOPs, above the 10⁷ threshold, but 18 FLOPs per output element.
   const plan = contractPath(
     "ngchw,koh,lpw,gdckl->ngdop",
@@ -185,7 +178,7 @@ Deno.test("planShards() leaves memory-bound plans such as a depthwise convolutio
     [3, 56, 56],
     [3, 56, 56],
     [64, 1, 1, 3, 3],
-    { patterns: [undefined, pattern, pattern, undefined] },
+    { patterns: [undefined, PATTERN_56, PATTERN_56, undefined] },
   );
   assert.equal(plan.implicitGemm?.kind, "forward");
   assert.ok(plan.flops > DEFAULT_SHARD_MIN_FLOPS);
