@@ -32,27 +32,68 @@ export function copyStrided(
   strides: readonly number[],
   dst: Float32Array | Float64Array,
 ): void {
-  const rank = shape.length;
   const size = shapeSize(shape);
   if (size === 0) return;
-  if (rank === 0) {
-    dst[0] = src[offset];
-    return;
-  }
-  const last = rank - 1;
-  const n = shape[last];
-  const s = strides[last];
-  const index = new Array<number>(rank).fill(0);
+  const merged = mergeDimensions(shape, strides);
+  const last = merged.shape.length - 1;
+  const n = merged.shape[last];
+  const s = merged.strides[last];
+  const rows = ArrayBuffer.isView(src) && s === 1 && n >= SET_MIN_ROW;
+  const index = new Array<number>(last + 1).fill(0);
   let base = offset;
   for (let at = 0; at < size; at += n) {
-    for (let i = 0, p = base; i < n; i++, p += s) dst[at + i] = src[p];
-    for (let d = last - 1; d >= 0; d--) {
-      base += strides[d];
-      if (++index[d] < shape[d]) break;
-      base -= strides[d] * shape[d];
-      index[d] = 0;
+    if (rows) dst.set((src as Float32Array | Float64Array).subarray(base, base + n), at);
+    else for (let i = 0, p = base; i < n; i++, p += s) dst[at + i] = src[p];
+    base = nextRow(merged, index, base);
+  }
+}
+
+/** Rows at least this long are copied with `TypedArray.set`; shorter ones element by
+ * element (a subarray per row costs more than a short loop). */
+const SET_MIN_ROW = 64;
+
+/**
+ * The same layout with fewer dimensions: size-1 dimensions dropped and each dimension
+ * merged into the previous one when the two step through memory as one (`strides[d]`
+ * equals `strides[d + 1] · shape[d + 1]`). A row-major layout becomes one dimension.
+ * Always at least one dimension, so that the copies have a row to walk.
+ */
+export function mergeDimensions(
+  shape: readonly number[],
+  strides: readonly number[],
+): { shape: number[]; strides: number[] } {
+  const merged = { shape: [1], strides: [1] };
+  for (let d = 0; d < shape.length; d++) {
+    if (shape[d] === 1) continue;
+    const last = merged.shape.length - 1;
+    if (merged.shape[last] === 1) {
+      merged.shape[last] = shape[d];
+      merged.strides[last] = strides[d];
+    } else if (merged.strides[last] === strides[d] * shape[d]) {
+      merged.shape[last] *= shape[d];
+      merged.strides[last] = strides[d];
+    } else {
+      merged.shape.push(shape[d]);
+      merged.strides.push(strides[d]);
     }
   }
+  return merged;
+}
+
+/** Advances the row-major `index` (all but its last entry) of a layout by one row and
+ * returns the memory position of that row, given the current one. */
+function nextRow(
+  { shape, strides }: { shape: number[]; strides: number[] },
+  index: number[],
+  base: number,
+): number {
+  for (let d = shape.length - 2; d >= 0; d--) {
+    base += strides[d];
+    if (++index[d] < shape[d]) return base;
+    base -= strides[d] * shape[d];
+    index[d] = 0;
+  }
+  return base;
 }
 
 /** Whether strides lay a shape out row-major with no gaps (size-1 dimensions aside). */
@@ -66,7 +107,7 @@ export function isRowMajor(shape: readonly number[], strides: readonly number[])
 }
 
 /** Copies a contiguous source into a strided destination, in row-major order (the reverse
- * of {@linkcode copyStrided}): rows of the last dimension at a time. */
+ * of {@linkcode copyStrided}). */
 export function copyToStrided(
   src: Float32Array | Float64Array,
   dst: Float32Array | Float64Array,
@@ -74,27 +115,19 @@ export function copyToStrided(
   shape: readonly number[],
   strides: readonly number[],
 ): void {
-  const rank = shape.length;
   const size = shapeSize(shape);
   if (size === 0) return;
-  if (rank === 0) {
-    dst[offset] = src[0];
-    return;
-  }
-  const last = rank - 1;
-  const n = shape[last];
-  const s = strides[last];
-  const index = new Array<number>(rank).fill(0);
+  const merged = mergeDimensions(shape, strides);
+  const last = merged.shape.length - 1;
+  const n = merged.shape[last];
+  const s = merged.strides[last];
+  const rows = s === 1 && n >= SET_MIN_ROW;
+  const index = new Array<number>(last + 1).fill(0);
   let base = offset;
   for (let at = 0; at < size; at += n) {
-    if (s === 1) dst.set(src.subarray(at, at + n), base);
+    if (rows) dst.set(src.subarray(at, at + n), base);
     else for (let i = 0, p = base; i < n; i++, p += s) dst[p] = src[at + i];
-    for (let d = last - 1; d >= 0; d--) {
-      base += strides[d];
-      if (++index[d] < shape[d]) break;
-      base -= strides[d] * shape[d];
-      index[d] = 0;
-    }
+    base = nextRow(merged, index, base);
   }
 }
 
