@@ -725,8 +725,10 @@ function packColumnsB<T>(b: usize, across: usize, kc: i32, out: usize): void {
 /**
  * Packs the kc×nc panel of an indirect B (B[p, j] at `x + size·(rows[p] + cols[j])`, the i32
  * offsets `rows` and `cols` already advanced to the panel) into NR-wide slivers like packB.
- * A sliver whose NR columns are consecutive (or, for float32, two apart) copies vectors; one
- * whose rows come in consecutive runs loads columns and transposes them; the rest go one by one.
+ * A sliver whose NR columns are consecutive (or, for float32, two apart) copies vectors; for
+ * float32, so does one whose columns are two such runs (a sliver that crosses from one output
+ * line to the next), blending the two by lane; one whose rows come in consecutive runs loads
+ * columns and transposes them; the rest go one by one.
  */
 function packBIndirect<T>(x: usize, rows: usize, cols: usize, kc: i32, nc: i32, out: usize): void {
   const es = sizeof<T>();
@@ -751,15 +753,41 @@ function packBIndirect<T>(x: usize, rows: usize, cols: usize, kc: i32, nc: i32, 
       // is read; callers leave room for it).
       for (; p < kc; p++) {
         const at = x + bytes<T>(load<i32>(rows + <usize> (p * 4)) + first);
-        const v0 = v128.load(at);
-        const v1 = v128.load(at, 16);
-        const v2 = v128.load(at, 32);
-        const v3 = v128.load(at, 48);
-        v128.store(out, i32x4.shuffle(v0, v1, 0, 2, 4, 6));
-        v128.store(out, i32x4.shuffle(v2, v3, 0, 2, 4, 6), 16);
+        v128.store(out, evenLanes(at));
+        v128.store(out, evenLanes(at + 32), 16);
         out += 32;
       }
       continue;
+    }
+    if (count == nr && es == 4) {
+      // Two runs, columns [0, split) from `first` and [split, NR) from `second`, one step
+      // apart: eight values read from `first` and eight from `second - split·step` (so that
+      // lane j of both is column j's value when it is theirs), blended by lane. Reads stay
+      // within one value past the sliver's last column.
+      let step = 1;
+      let split = runSplit(colAt, first, nr, 1);
+      if (split == 0) {
+        step = 2;
+        split = runSplit(colAt, first, nr, 2);
+      }
+      if (split > 0) {
+        const shift = bytes<T>(load<i32>(colAt + <usize> (split * 4)) - split * step - first);
+        const low = i32x4.lt_s(i32x4(0, 1, 2, 3), i32x4.splat(split));
+        const high = i32x4.lt_s(i32x4(4, 5, 6, 7), i32x4.splat(split));
+        for (; p < kc; p++) {
+          const at = x + bytes<T>(load<i32>(rows + <usize> (p * 4)) + first);
+          const bt = at + shift;
+          if (step == 1) {
+            v128.store(out, v128.bitselect(v128.load(at), v128.load(bt), low));
+            v128.store(out, v128.bitselect(v128.load(at, 16), v128.load(bt, 16), high), 16);
+          } else {
+            v128.store(out, v128.bitselect(evenLanes(at), evenLanes(bt), low));
+            v128.store(out, v128.bitselect(evenLanes(at + 32), evenLanes(bt + 32), high), 16);
+          }
+          out += 32;
+        }
+        continue;
+      }
     }
     while (p < kc) {
       const row = load<i32>(rows + <usize> (p * 4));
@@ -779,6 +807,30 @@ function packBIndirect<T>(x: usize, rows: usize, cols: usize, kc: i32, nc: i32, 
       p++;
     }
   }
+}
+
+/** The even lanes of the eight float32 values at `at`: values 0, 2, 4 and 6. */
+// @ts-ignore: decorator
+@inline
+function evenLanes(at: usize): v128 {
+  return i32x4.shuffle(v128.load(at), v128.load(at, 16), 0, 2, 4, 6);
+}
+
+/**
+ * Where the `count` i32 offsets at `at` split into two runs `step` apart: `first, first +
+ * step, …` up to `split`, then `second, second + step, …` with `second - split·step` not below
+ * `first`. Returns `split` (from 1 to count - 1), or 0 when the offsets are not such runs.
+ */
+function runSplit(at: usize, first: i32, count: i32, step: i32): i32 {
+  let split = 1;
+  while (split < count && load<i32>(at + <usize> (split * 4)) == first + split * step) split++;
+  if (split == count) return 0;
+  const second = load<i32>(at + <usize> (split * 4));
+  if (second - split * step < first) return 0;
+  for (let j = split + 1; j < count; j++) {
+    if (load<i32>(at + <usize> (j * 4)) != second + (j - split) * step) return 0;
+  }
+  return split;
 }
 
 /** Whether the `count` i32 offsets at `at` are `first, first + step, …`. */

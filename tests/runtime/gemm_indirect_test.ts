@@ -13,12 +13,16 @@ import {
 import { mulberry32 } from "../_random.ts";
 
 /** Offset tables that exercise every packing path of the indirect B: runs of consecutive
- * offsets (vector copies), offsets two apart (float32 even lanes), consecutive rows
+ * offsets (vector copies), offsets two apart (float32 even lanes), lines of either, whose
+ * slivers cross from one line to the next (float32 blends of two runs), consecutive rows
  * (transposed loads) and scattered ones (one by one). */
 const LAYOUTS: Record<string, (count: number, random: () => number) => number[]> = {
   consecutive: (count) => Array.from({ length: count }, (_, i) => 3 + i),
   "two apart": (count) => Array.from({ length: count }, (_, i) => 2 * i + 1),
   "rows of 7": (count) => Array.from({ length: count }, (_, i) => 20 * Math.floor(i / 7) + (i % 7)),
+  "rows of 5": (count) => Array.from({ length: count }, (_, i) => 11 * Math.floor(i / 5) + (i % 5)),
+  "two apart in rows of 5": (count) =>
+    Array.from({ length: count }, (_, i) => 13 * Math.floor(i / 5) + 2 * (i % 5)),
   scattered: (count, random) => Array.from({ length: count }, () => Math.floor(random() * 40)),
 };
 
@@ -87,11 +91,15 @@ for (const build of wasmGemmBuilds()) {
         for (const [rowName, rowLayout] of Object.entries(LAYOUTS)) {
           for (const [colName, colLayout] of Object.entries(LAYOUTS)) {
             for (
-              const [m, n, k] of [[7, 19, 13], [13, 37, 300], [1, 8, 4], [1, 37, 300], [1, 45, 9], [
-                1,
-                70,
-                265,
-              ]]
+              const [m, n, k] of [
+                [7, 19, 13],
+                [13, 37, 300],
+                [5, 70, 20],
+                [1, 8, 4],
+                [1, 37, 300],
+                [1, 45, 9],
+                [1, 70, 265],
+              ]
             ) {
               const random = mulberry32(seed);
               const rowOffsets = rowLayout(k, random);
