@@ -6,7 +6,7 @@
 // are given. This one holds the forward product; _implicit_weight_gemm.ts and
 // _implicit_input_gemm.ts the gradients.
 import type { DType } from "./tensor.ts";
-import { allocate, forEachOffsetPair, shapeSize } from "./_tensor.ts";
+import { allocate, copyStrided, forEachOffsetPair, shapeSize } from "./_tensor.ts";
 import {
   bandOutputs,
   outputBands,
@@ -51,7 +51,8 @@ const RESULT_ELEMENTS = 1 << 18;
  * zeros). `t.shapes.taps`/`t.strides.taps` describe T's input dimensions, `w`'s its kernel
  * taps. Every output entry sums over `(c, k)` in the same order whatever block it is in.
  * The padded images of one rows entry are staged in bands of output lines taking at most
- * `stageElements` (or one output line, if that is more).
+ * `stageElements` (or one output line, if that is more); images that fit it whole are
+ * staged several rows entries at a time, as many as fit, and multiplied by one GEMM.
  */
 export function implicitGemm(
   t: RoleView,
@@ -71,16 +72,28 @@ export function implicitGemm(
   const out = target ?? allocate(dtype, batches * rows * channels * outputs);
   if (out.length === 0 || depth === 0) return out.fill(0);
   const at = blocks ?? rowMajorBlocks(batches, rows, channels * outputs);
-  // Every batch entry (group) of one rows entry at once: one image of all their planes,
-  // and results that leave WASM memory in one piece when they are adjacent in `out`.
-  const block = channels * outputs;
-  const width = Math.min(outputs, Math.max(256, Math.floor(RESULT_ELEMENTS / channels / batches)));
-  const adjacent = at.batch.every((offset, b) => offset === at.batch[0] + b * block);
-  const planeOffsets = roleOffsets(t, "contracted");
-  const batchPlanes = roleOffsets(t, "batch").flatMap((b) => planeOffsets.map((p) => b + p));
   // Bands of output lines bound the padded image; each output still sums over (c, k) in
   // one order, so results do not depend on the bands.
   const bands = outputBands(rules, bandOutputs(rules, batches * planes, stageElements));
+  // Small images (one band each) of several rows entries are staged side by side and
+  // multiplied as one GEMM: the weights are packed once for all of them, and the GEMM's
+  // last sliver of columns is padded once rather than once per image. Columns are
+  // independent sums, so results do not depend on the grouping either.
+  const image = batches * planes * paddedGeometry(bands[0].rules).plane;
+  const group = bands.length === 1
+    ? Math.max(1, Math.min(rows, Math.floor(stageElements / Math.max(1, image))))
+    : 1;
+  // Every batch entry (group) of one rows entry at once: one image of all their planes,
+  // and results that leave WASM memory in one piece when they are adjacent in `out`.
+  const block = channels * outputs;
+  const width = Math.min(
+    group * outputs,
+    Math.max(256, Math.floor(RESULT_ELEMENTS / channels / batches)),
+  );
+  const adjacent = at.batch.every((offset, b) => offset === at.batch[0] + b * block);
+  const planeOffsets = roleOffsets(t, "contracted");
+  const batchPlanes = roleOffsets(t, "batch").flatMap((b) => planeOffsets.map((p) => b + p));
+  const rowOffsets = roleOffsets(t, "rows");
   const lineOutputs = rules.length === 0 ? 1 : outputs / rules[0].outputSize;
   withWasmScratch(() => {
     const weightAt = wasmScratchReserve(dtype, batches * channels * depth);
@@ -91,28 +104,40 @@ export function implicitGemm(
     for (const band of bands) {
       withWasmScratch(() => {
         const geometry = paddedGeometry(band.rules);
-        const imageAt = reserveImage(dtype, batches * planes * geometry.plane);
+        // The image of one rows entry (of all its batch entries): `image` when one band.
+        const bandImage = batches * planes * geometry.plane;
+        const imageAt = reserveImage(dtype, group * bandImage);
         const rowsAt = reserveOffsets(
           planeTapOffsets(tapOffsets(band.rules, geometry), planes, geometry.plane),
         );
         const columns = outputOffsets(band.rules, geometry);
         const increasing = columns.every((offset, o) => o === 0 || offset > columns[o - 1]);
-        const colsAt = reserveOffsets(columns);
+        const grouped = new Int32Array(group * columns.length);
+        for (let j = 0; j < group; j++) {
+          for (let o = 0; o < columns.length; o++) {
+            grouped[j * columns.length + o] = j * bandImage + columns[o];
+          }
+        }
+        const colsAt = reserveOffsets(grouped);
         const firstColumn = band.firstOutput * lineOutputs;
         const shift = rules.length === 0 ? 0 : band.firstInput * t.strides.taps[0];
-        forEachOffsetPair(t.shapes.rows, t.strides.rows, 0, t.strides.rows, 0, (tRow, _, r) => {
-          const base = t.offset + tRow + shift;
-          stageImage(
-            dtype,
-            imageAt,
-            geometry,
-            band.rules,
-            t.data,
-            batchPlanes.map((p) => base + p),
-            t.strides.taps,
-          );
-          for (let first = 0; first < columns.length; first += width) {
-            const cols = Math.min(width, columns.length - first);
+        for (let r0 = 0; r0 < rows; r0 += group) {
+          const count = Math.min(group, rows - r0);
+          for (let j = 0; j < count; j++) {
+            const base = t.offset + rowOffsets[r0 + j] + shift;
+            stageImage(
+              dtype,
+              imageAt + j * bandImage,
+              geometry,
+              band.rules,
+              t.data,
+              batchPlanes.map((p) => base + p),
+              t.strides.taps,
+            );
+          }
+          const total = count * columns.length;
+          for (let first = 0; first < total; first += width) {
+            const cols = Math.min(width, total - first);
             for (let b = 0; b < batches; b++) {
               gemmIndirectInMemory(
                 dtype,
@@ -133,20 +158,27 @@ export function implicitGemm(
               );
             }
             const heap = wasmMemoryView(dtype);
-            if (cols === outputs && adjacent) {
-              const into = at.batch[0] + at.rows[r];
+            if (cols === outputs && count === 1 && adjacent) {
+              const into = at.batch[0] + at.rows[r0];
               out.set(heap.subarray(resultAt, resultAt + batches * block), into);
               continue;
             }
+            // Each channel's columns, split where they pass from one rows entry to the next.
             for (let b = 0; b < batches; b++) {
               for (let d = 0; d < channels; d++) {
-                const from = resultAt + (b * channels + d) * cols;
-                const into = at.batch[b] + at.rows[r] + d * outputs + firstColumn + first;
-                out.set(heap.subarray(from, from + cols), into);
+                const row = resultAt + (b * channels + d) * cols - first;
+                for (let column = first; column < first + cols;) {
+                  const j = Math.floor(column / columns.length);
+                  const o = column - j * columns.length;
+                  const end = Math.min(first + cols, (j + 1) * columns.length);
+                  const into = at.batch[b] + at.rows[r0 + j] + d * outputs + firstColumn + o;
+                  out.set(heap.subarray(row + column, row + end), into);
+                  column = end;
+                }
               }
             }
           }
-        });
+        }
       });
     }
   });
@@ -162,29 +194,12 @@ function stageWeight(
   at: number,
   dtype: DType,
 ): void {
-  const heap = wasmMemoryView(dtype);
-  const taps = roleOffsets(w, "taps");
-  let row = 0;
-  forEachOffsetPair(
-    w.shapes.channels,
-    w.strides.channels,
-    0,
-    w.strides.channels,
-    0,
-    (channelOffset) => {
-      let column = at + row * depth;
-      forEachOffsetPair(
-        w.shapes.contracted,
-        w.strides.contracted,
-        0,
-        w.strides.contracted,
-        0,
-        (cOffset) => {
-          const from = w.offset + batchOffset + channelOffset + cOffset;
-          for (const k of taps) heap[column++] = w.data[from + k];
-        },
-      );
-      row++;
-    },
+  const channels = shapeSize(w.shapes.channels);
+  copyStrided(
+    w.data,
+    w.offset + batchOffset,
+    [...w.shapes.channels, ...w.shapes.contracted, ...w.shapes.taps],
+    [...w.strides.channels, ...w.strides.contracted, ...w.strides.taps],
+    wasmMemoryView(dtype).subarray(at, at + channels * depth),
   );
 }

@@ -2,7 +2,7 @@
 // stride 1 a forward product with mirrored taps, else blocks of Wᵀ·V scatter-added into a
 // padded image.
 import type { DType } from "./tensor.ts";
-import { allocate, forEachOffsetPair, shapeSize } from "./_tensor.ts";
+import { allocate, copyStrided, forEachOffsetPair, shapeSize } from "./_tensor.ts";
 import {
   bandInputs,
   inputBands,
@@ -218,14 +218,12 @@ function stageTransposedWeight(
   at: number,
   dtype: DType,
 ): void {
-  const heap = wasmMemoryView(dtype);
-  const contracted = roleOffsets(w, "contracted");
-  const taps = roleOffsets(w, "taps");
-  let to = at;
-  for (const c of roleOffsets(w, "channels")) {
-    for (const k of taps) {
-      const from = w.offset + batchOffset + c + k;
-      for (let d = 0; d < depth; d++) heap[to++] = w.data[from + contracted[d]];
-    }
-  }
+  const rows = shapeSize(w.shapes.channels) * shapeSize(w.shapes.taps);
+  copyStrided(
+    w.data,
+    w.offset + batchOffset,
+    [...w.shapes.channels, ...w.shapes.taps, ...w.shapes.contracted],
+    [...w.strides.channels, ...w.strides.taps, ...w.strides.contracted],
+    wasmMemoryView(dtype).subarray(at, at + rows * depth),
+  );
 }

@@ -811,7 +811,7 @@ function packBIndirect<T>(x: usize, rows: usize, cols: usize, kc: i32, nc: i32, 
 
 /** The even lanes of the eight float32 values at `at`: values 0, 2, 4 and 6. */
 // @ts-ignore: decorator
-@inline
+
 function evenLanes(at: usize): v128 {
   return i32x4.shuffle(v128.load(at), v128.load(at, 16), 0, 2, 4, 6);
 }

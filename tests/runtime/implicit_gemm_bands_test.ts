@@ -354,3 +354,24 @@ for (const [name, geometry] of Object.entries(GEOMETRIES)) {
     });
   }
 }
+
+Deno.test("a convolution of small images grouped into shared GEMMs equals it image by image, bit for bit", () => {
+  // 5 images of 2 planes of 60 (+2 padding): a 300-element budget stages 2 images at a time
+  // (groups of 2, 2 and 1); 1100 output channels make the GEMM's column blocks 256 wide,
+  // so that blocks of the default grouping (all 5 images, 300 columns) cross images.
+  const rng = mulberry32(5);
+  const x = randomFloatTensor(rng, [5, 2, 60], "float32");
+  const w = randomFloatTensor(rng, [1100, 2, 3], "float32");
+  const geometry = { input: [60], kernel: [3], stride: [1], padding: [1], dilation: [1] };
+  const r = rules(geometry);
+  const t = roleView(x, { batch: [1], rows: [0], contracted: [2], channels: [], taps: [3] }, 1, 1);
+  const wv = roleView(w, { batch: [0], rows: [], contracted: [2], channels: [1], taps: [3] }, 1, 0);
+  const grouped = implicitGemm(t, wv, r, "float32");
+  const want = referenceConv(x, w, null, { padding: [1] });
+  assert.equal(grouped.length, want.data.length);
+  grouped.forEach((v, i) => assert.ok(Math.abs(v - want.data[i]) <= 1e-4, `entry ${i}`));
+  for (const elements of [300, 1]) {
+    const smaller = implicitGemm(t, wv, r, "float32", undefined, undefined, elements);
+    assert.deepEqual(smaller, grouped, `staging ${elements} elements at a time`);
+  }
+});
