@@ -411,8 +411,6 @@ function rowIndirect<T>(
 
 /** Whether the `count` i32 offsets at `at` are `first, first + 1, …`; when they are known
  * to increase strictly, the last one tells. */
-// @ts-ignore: decorator
-
 function runOf(at: usize, first: i32, count: i32, increasing: bool): bool {
   if (increasing) return load<i32>(at + <usize> ((count - 1) * 4)) == first + count - 1;
   return consecutive(at, first, count);
@@ -810,8 +808,6 @@ function packBIndirect<T>(x: usize, rows: usize, cols: usize, kc: i32, nc: i32, 
 }
 
 /** The even lanes of the eight float32 values at `at`: values 0, 2, 4 and 6. */
-// @ts-ignore: decorator
-
 function evenLanes(at: usize): v128 {
   return i32x4.shuffle(v128.load(at), v128.load(at, 16), 0, 2, 4, 6);
 }
