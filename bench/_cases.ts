@@ -98,6 +98,11 @@ export const CASES: readonly BenchCase[] = [
   conv("G.dx", "A backward: input gradient", {}, "dx"),
   conv("G.dw", "A backward: weight gradient", {}, "dw"),
   conv("H", "A with stride 2, dilation 2", { stride: [2, 2], dilation: [2, 2] }),
+  conv("I", "conv2d N8 C512→512 7² k3 p1", {
+    inChannels: 512,
+    outChannels: 512,
+    inputSize: [7, 7],
+  }),
   gemmCase(512),
   gemmCase(1024),
   conv("A.f64", "A in float64", {}, "fwd", "float64"),
