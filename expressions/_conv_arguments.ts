@@ -1,4 +1,4 @@
-import { checkTensor, type NdArray } from "@einconv/runtime";
+import { checkOptionKeys, checkTensor, type NdArray } from "@einconv/runtime";
 import type { PatternHyperparameters } from "@einconv/simplify";
 import { describe, readInteger } from "./_validate.ts";
 import { convOutputSize, convPaddings } from "./conv_sizes.ts";
@@ -53,18 +53,8 @@ export function readConvOptions(
   n: number,
   extraKeys: readonly string[] = [],
 ): ConvArguments {
+  checkOptionKeys(options, [...CONV_OPTION_KEYS, ...extraKeys], "options");
   if (options === undefined) options = {};
-  if (options === null || typeof options !== "object") {
-    throw new TypeError(`Cannot read options: expected an object, got ${describe(options)}`);
-  }
-  const known = [...CONV_OPTION_KEYS, ...extraKeys];
-  for (const key of Object.keys(options)) {
-    if (!known.includes(key)) {
-      throw new TypeError(
-        `Cannot read options: unknown option ${JSON.stringify(key)} (expected ${known.join(", ")})`,
-      );
-    }
-  }
   const simplify = options.simplify ?? true;
   if (typeof simplify !== "boolean") {
     throw new TypeError(`Cannot read simplify: expected true or false, got ${describe(simplify)}`);

@@ -1,6 +1,13 @@
 // @ts-types="@types/ndarray"
 import ndarray from "ndarray";
-import { assign, checkTensor, contractPath, einsumSync, type NdArray } from "@einconv/runtime";
+import {
+  assign,
+  checkOptionKeys,
+  checkTensor,
+  contractPath,
+  einsumSync,
+  type NdArray,
+} from "@einconv/runtime";
 import { einsum } from "@einconv/workers";
 import type { Expression } from "./_expression.ts";
 import { describe } from "./_validate.ts";
@@ -88,16 +95,7 @@ export interface EvaluateOptions {
  * a view of its numbers; undefined without `out` or when its strides do not allow a view
  * (the result is then computed aside and copied in). */
 function einsumOut(expression: Expression, options: EvaluateOptions | null): NdArray | undefined {
-  if (options !== undefined && options !== null && typeof options !== "object") {
-    throw new TypeError(`Cannot read options: expected an object, got ${describe(options)}`);
-  }
-  for (const key of Object.keys(options ?? {})) {
-    if (key !== "out") {
-      throw new TypeError(
-        `Cannot read options: unknown option ${JSON.stringify(key)} (expected out)`,
-      );
-    }
-  }
+  checkOptionKeys(options ?? undefined, ["out"], "options");
   const { out } = options ?? {};
   if (out === undefined) return undefined;
   checkTensor(out, "out");

@@ -1,4 +1,7 @@
 import {
+  assign,
+  checkOptionKeys,
+  checkOutput,
   checkTensor,
   describeValue,
   type DType,
@@ -20,6 +23,7 @@ import { seededUniform } from "./_seeded_uniform.ts";
 import { convNd } from "./conv_nd.ts";
 import { convNdInputVjp } from "./conv_nd_input_vjp.ts";
 import { convNdWeightVjp } from "./conv_nd_weight_vjp.ts";
+import type { OutputOptions } from "./output_options.ts";
 
 export type { PaddingMode } from "./_pad.ts";
 
@@ -59,6 +63,19 @@ export interface ConvNdGradients {
   weight: NdArray;
   /** Gradient with respect to the bias, `null` without bias. */
   bias: NdArray | null;
+}
+
+/** Where {@linkcode ConvNd.backward} writes its gradients: each one given receives its
+ * gradient (of its shape, any strides) and is returned in place of a new array. Reusing
+ * them across steps spares the page faults of fresh memory. */
+export interface ConvNdGradientOutputs {
+  /** Receives the gradient with respect to the input (the shape of `x`). */
+  input?: NdArray;
+  /** Receives the gradient with respect to the weight (the weight's shape). */
+  weight?: NdArray;
+  /** Receives the gradient with respect to the bias (`[outChannels]`); only for a layer
+   * with a bias. */
+  bias?: NdArray;
 }
 
 const PADDING_MODES: readonly PaddingMode[] = ["zeros", "reflect", "replicate", "circular"];
@@ -201,11 +218,13 @@ export class ConvNd {
    * Applies the convolution.
    *
    * @param x Input `[B, C_in, *I]`.
-   * @returns A Promise of the output `[B, C_out, *O]`.
+   * @param options `out`: write the output into this ndarray and return it.
+   * @returns A Promise of the output `[B, C_out, *O]` (or of `out`).
    */
-  async forward(x: NdArray): Promise<NdArray> {
-    const { input, options } = this.#prepare(x);
-    return await convNd(input, this.#weight, this.#bias, options);
+  async forward(x: NdArray, options?: OutputOptions): Promise<NdArray> {
+    checkOptionKeys(options, ["out"], "options");
+    const { input, options: conv } = this.#prepare(x);
+    return await convNd(input, this.#weight, this.#bias, { ...conv, out: options?.out });
   }
 
   /**
@@ -214,21 +233,40 @@ export class ConvNd {
    *
    * @param x The input the output was computed from.
    * @param gradOutput Gradient with respect to the output, of the output's shape.
+   * @param outputs Arrays to write the gradients into (see
+   *   {@linkcode ConvNdGradientOutputs}); all are checked before any is written.
    * @returns A Promise of `{ input, weight, bias }`.
    */
-  async backward(x: NdArray, gradOutput: NdArray): Promise<ConvNdGradients> {
+  async backward(
+    x: NdArray,
+    gradOutput: NdArray,
+    outputs?: ConvNdGradientOutputs,
+  ): Promise<ConvNdGradients> {
+    checkOptionKeys(outputs, ["input", "weight", "bias"], "outputs");
     const { input, options, pads } = this.#prepare(x);
     checkTensor(gradOutput, "gradOutput");
+    const { input: inputOut, weight: weightOut, bias: biasOut } = outputs ?? {};
+    if (inputOut !== undefined) checkOutput(inputOut, x.shape, "outputs.input");
+    if (weightOut !== undefined) checkOutput(weightOut, this.#weight.shape, "outputs.weight");
+    if (biasOut !== undefined) {
+      if (this.#bias === null) {
+        throw new TypeError("Cannot read outputs.bias: the layer has no bias");
+      }
+      checkOutput(biasOut, [this.outChannels], "outputs.bias");
+    }
     const spatial = input.shape.slice(2);
     const [inputGrad, weightGrad, biasGrad] = await Promise.all([
-      convNdInputVjp(this.#weight, gradOutput, spatial, options),
-      convNdWeightVjp(input, gradOutput, this.kernelSize, options),
-      this.#bias === null ? null : einsum("nc...->c", gradOutput),
+      convNdInputVjp(this.#weight, gradOutput, spatial, {
+        ...options,
+        out: pads === null ? inputOut : undefined,
+      }),
+      convNdWeightVjp(input, gradOutput, this.kernelSize, { ...options, out: weightOut }),
+      this.#bias === null ? null : einsum("nc...->c", gradOutput, { out: biasOut }),
     ]);
+    if (pads === null) return { input: inputGrad, weight: weightGrad, bias: biasGrad };
+    const folded = padNdAdjoint(inputGrad, x.shape, pads, this.paddingMode, dtypeOf(inputGrad));
     return {
-      input: pads === null
-        ? inputGrad
-        : padNdAdjoint(inputGrad, x.shape, pads, this.paddingMode, dtypeOf(inputGrad)),
+      input: inputOut === undefined ? folded : assign(inputOut, folded),
       weight: weightGrad,
       bias: biasGrad,
     };

@@ -1,4 +1,4 @@
-import type { NdArray } from "@einconv/runtime";
+import { checkOptionKeys, type NdArray } from "@einconv/runtime";
 import {
   type IntOrTuple,
   type Padding,
@@ -6,6 +6,7 @@ import {
   readPadding,
 } from "@einconv/expressions";
 import { unfoldNd } from "./unfold_nd.ts";
+import type { OutputOptions } from "./output_options.ts";
 
 /** Options of {@linkcode UnfoldNd}, as PyTorch's `nn.Unfold` takes them. */
 export interface UnfoldNdOptions {
@@ -68,10 +69,12 @@ export class UnfoldNd {
    * Unfolds `x`.
    *
    * @param x Input `[B, C, *I]`.
-   * @returns A Promise of `[B, C·prod(K), prod(O)]`.
+   * @param options `out`: write the result into this ndarray and return it.
+   * @returns A Promise of `[B, C·prod(K), prod(O)]` (or of `out`).
    */
-  async forward(x: NdArray): Promise<NdArray> {
+  async forward(x: NdArray, options?: OutputOptions): Promise<NdArray> {
+    checkOptionKeys(options, ["out"], "options");
     const { kernelSize, dilation, padding, stride } = this.options;
-    return await unfoldNd(x, kernelSize, { dilation, padding, stride });
+    return await unfoldNd(x, kernelSize, { dilation, padding, stride, out: options?.out });
   }
 }

@@ -3,8 +3,8 @@ import { checkTensor } from "./validate.ts";
 
 /** An output view must lie within its data and not repeat elements (no stride 0 along a
  * dimension of size over 1), so that writing it writes every entry once, in bounds. */
-export function checkOut(out: NdArray): void {
-  checkTensor(out, "out");
+export function checkOut(out: NdArray, name: string = "out"): void {
+  checkTensor(out, name);
   if (out.shape.includes(0)) return;
   let low = out.offset;
   let high = out.offset;
@@ -14,13 +14,13 @@ export function checkOut(out: NdArray): void {
     else high += reach;
     if (n > 1 && out.stride[d] === 0) {
       throw new RangeError(
-        `Cannot read out: dimension ${d} has stride 0, so its ${n} entries would share one element`,
+        `Cannot read ${name}: dimension ${d} has stride 0, so its ${n} entries would share one element`,
       );
     }
   });
   if (low < 0 || high >= out.data.length) {
     throw new RangeError(
-      `Cannot read out: the view reaches elements ${low} to ${high} of a data array of length ${out.data.length}`,
+      `Cannot read ${name}: the view reaches elements ${low} to ${high} of a data array of length ${out.data.length}`,
     );
   }
 }

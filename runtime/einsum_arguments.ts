@@ -1,6 +1,6 @@
 import type { NdArray } from "./tensor.ts";
 import { checkOut } from "./_check_out.ts";
-import { checkTensor } from "./validate.ts";
+import { checkOptionKeys, checkTensor } from "./validate.ts";
 
 /** Options of `einsum` and `einsumSync`, passed after the operands. */
 export interface EinsumOptions {
@@ -40,15 +40,11 @@ export function einsumArguments(
   const operands = (isOptions ? args.slice(0, -1) : args) as NdArray[];
   const options = isOptions ? last as EinsumOptions : {};
   operands.forEach((x, at) => checkTensor(x, `operand ${at}`));
-  for (const key of Object.keys(options)) {
-    if (key !== "out") {
-      throw new TypeError(
-        `Cannot read einsum options (the last argument, an object that is not an ndarray): unknown option ${
-          JSON.stringify(key)
-        }, expected "out"`,
-      );
-    }
-  }
+  checkOptionKeys(
+    options,
+    ["out"],
+    "einsum options (the last argument, an object that is not an ndarray)",
+  );
   if (options.out !== undefined) checkOut(options.out);
   return { operands, options };
 }

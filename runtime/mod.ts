@@ -15,5 +15,6 @@ export * from "./gemm.ts";
 export * from "./execute_plan.ts";
 export * from "./plan_shards.ts";
 export * from "./validate.ts";
+export * from "./check_output.ts";
 export * from "./index_pattern_registry.ts";
 export * from "./gemm_reference.ts";

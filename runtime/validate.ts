@@ -62,3 +62,38 @@ export function describeValue(value: unknown): string {
   }
   return `a ${(value as object).constructor?.name ?? "object"}`;
 }
+
+/**
+ * Throws a `TypeError` naming `name` unless `options` is undefined or an object whose
+ * keys are all among `known`: a misspelt option (`strides` for `stride`) must not be
+ * silently ignored.
+ *
+ * @param options The options as passed.
+ * @param known The option names allowed.
+ * @param name How error messages call the options, e.g. `"options"`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { checkOptionKeys } from "@einconv/runtime";
+ *
+ * checkOptionKeys({ out: undefined }, ["out"], "options");
+ * assert.throws(() => checkOptionKeys({ output: 1 }, ["out"], "options"), {
+ *   name: "TypeError",
+ *   message: 'Cannot read options: unknown option "output" (expected out)',
+ * });
+ * ```
+ */
+export function checkOptionKeys(options: unknown, known: readonly string[], name: string): void {
+  if (options === undefined) return;
+  if (options === null || typeof options !== "object") {
+    throw new TypeError(`Cannot read ${name}: expected an object, got ${describeValue(options)}`);
+  }
+  for (const key of Object.keys(options)) {
+    if (!known.includes(key)) {
+      throw new TypeError(
+        `Cannot read ${name}: unknown option ${JSON.stringify(key)} (expected ${known.join(", ")})`,
+      );
+    }
+  }
+}

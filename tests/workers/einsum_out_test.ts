@@ -100,7 +100,7 @@ Deno.test("einsum and einsumSync reject a bad out before writing anything", asyn
       {
         name: "TypeError",
         message:
-          'Cannot read einsum options (the last argument, an object that is not an ndarray): unknown option "into", expected "out"',
+          'Cannot read einsum options (the last argument, an object that is not an ndarray): unknown option "into" (expected out)',
       },
     );
   }
