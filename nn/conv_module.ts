@@ -11,6 +11,7 @@ import {
 } from "@einconv/runtime";
 import { einsum } from "@einconv/workers";
 import {
+  convOutputSize,
   convPaddings,
   type IntOrTuple,
   type Padding,
@@ -245,30 +246,68 @@ export class ConvNd {
     checkOptionKeys(outputs, ["input", "weight", "bias"], "outputs");
     const { input, options, pads } = this.#prepare(x);
     checkTensor(gradOutput, "gradOutput");
-    const { input: inputOut, weight: weightOut, bias: biasOut } = outputs ?? {};
-    if (inputOut !== undefined) checkOutput(inputOut, x.shape, "outputs.input");
-    if (weightOut !== undefined) checkOutput(weightOut, this.#weight.shape, "outputs.weight");
-    if (biasOut !== undefined) {
+    const spatial = input.shape.slice(2);
+    const padding = options.padding;
+    const outputShape = [
+      input.shape[0],
+      this.outChannels,
+      ...spatial.map((n, d) =>
+        convOutputSize(
+          n,
+          this.kernelSize[d],
+          this.stride[d],
+          typeof padding === "string" || typeof padding === "number" ? padding : padding[d],
+          this.dilation[d],
+        )
+      ),
+    ];
+    if (gradOutput.shape.join() !== outputShape.join()) {
+      throw new RangeError(
+        `Cannot read gradOutput: expected the output's shape [${outputShape}], got [${gradOutput.shape}]`,
+      );
+    }
+    const given = outputs ?? {};
+    if (given.input !== undefined) checkOutput(given.input, x.shape, "outputs.input");
+    if (given.weight !== undefined) {
+      checkOutput(given.weight, this.#weight.shape, "outputs.weight");
+    }
+    if (given.bias !== undefined) {
       if (this.#bias === null) {
         throw new TypeError("Cannot read outputs.bias: the layer has no bias");
       }
-      checkOutput(biasOut, [this.outChannels], "outputs.bias");
+      checkOutput(given.bias, [this.outChannels], "outputs.bias");
     }
-    const spatial = input.shape.slice(2);
+    // A gradient is written straight into its output unless that output shares memory with
+    // what the gradients read or with another output: then it is computed aside and
+    // copied in once all are done.
+    const read = [x, gradOutput, this.#weight, ...(this.#bias === null ? [] : [this.#bias])];
+    const outs = [given.input, given.weight, given.bias].filter((t) => t !== undefined);
+    const shares = (a: NdArray, b: NdArray) => a.data.buffer === b.data.buffer;
+    const direct = (out: NdArray | undefined) =>
+      out !== undefined && !read.some((t) => shares(t, out)) &&
+        !outs.some((t) => t !== out && shares(t, out))
+        ? out
+        : undefined;
     const [inputGrad, weightGrad, biasGrad] = await Promise.all([
       convNdInputVjp(this.#weight, gradOutput, spatial, {
         ...options,
-        out: pads === null ? inputOut : undefined,
+        out: pads === null ? direct(given.input) : undefined,
       }),
-      convNdWeightVjp(input, gradOutput, this.kernelSize, { ...options, out: weightOut }),
-      this.#bias === null ? null : einsum("nc...->c", gradOutput, { out: biasOut }),
+      convNdWeightVjp(input, gradOutput, this.kernelSize, {
+        ...options,
+        out: direct(given.weight),
+      }),
+      this.#bias === null ? null : einsum("nc...->c", gradOutput, { out: direct(given.bias) }),
     ]);
-    if (pads === null) return { input: inputGrad, weight: weightGrad, bias: biasGrad };
-    const folded = padNdAdjoint(inputGrad, x.shape, pads, this.paddingMode, dtypeOf(inputGrad));
+    const folded = pads === null
+      ? inputGrad
+      : padNdAdjoint(inputGrad, x.shape, pads, this.paddingMode, dtypeOf(inputGrad));
+    const into = (out: NdArray | undefined, grad: NdArray) =>
+      out === undefined || out === grad ? grad : assign(out, grad);
     return {
-      input: inputOut === undefined ? folded : assign(inputOut, folded),
-      weight: weightGrad,
-      bias: biasGrad,
+      input: into(given.input, folded),
+      weight: into(given.weight, weightGrad),
+      bias: biasGrad === null ? null : into(given.bias, biasGrad),
     };
   }
 

@@ -173,9 +173,11 @@ export function executePlan(
   return ndarray(result.data, [...result.shape]);
 }
 
-/** Copies a view into a destination ndarray of the same shape. */
+/** Copies a view into a destination ndarray of the same shape; a source that shares memory
+ * with it (an operand passed through, as in `i->i`) is read as it was. */
 function copyInto(source: View, out: NdArray, dtype: DType): void {
-  const flat = isContiguous(source) ? source.data : sumTo(source, source.names, dtype).data;
+  let flat = isContiguous(source) ? source.data : sumTo(source, source.names, dtype).data;
+  if (flat.buffer === out.data.buffer) flat = flat.slice();
   copyToStrided(flat, out.data, out.offset, out.shape, out.stride);
 }
 

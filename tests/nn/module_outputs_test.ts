@@ -88,7 +88,13 @@ Deno.test("ConvNd rejects bad outputs before writing any", async () => {
     message: 'Cannot read outputs.weight: expected an ndarray, got "w"',
   });
   assert.ok(input.data.every((v) => v === 0));
-  const plain = new ConvNd({ inChannels: 2, outChannels: 3, kernelSize: 3, bias: false });
+  const plain = new ConvNd({
+    inChannels: 2,
+    outChannels: 3,
+    kernelSize: 3,
+    padding: 1,
+    bias: false,
+  });
   await assert.rejects(plain.backward(x, dy, { bias: zeros([3]) }), {
     name: "TypeError",
     message: "Cannot read outputs.bias: the layer has no bias",
@@ -106,4 +112,37 @@ Deno.test("UnfoldNd writes into a given output", async () => {
     name: "TypeError",
     message: 'Cannot read options: unknown option "into" (expected out)',
   });
+});
+
+Deno.test("ConvNd.backward rejects a gradOutput of the wrong shape before writing any output", async () => {
+  const conv = new ConvNd({ inChannels: 2, outChannels: 3, kernelSize: 3, padding: 1, seed: 0 });
+  const x = randomTensor(mulberry32(10), [2, 2, 5, 5], "float32");
+  const bias = zeros([3]);
+  await assert.rejects(conv.backward(x, zeros([3, 3, 5, 5], "float32"), { bias }), {
+    name: "RangeError",
+    message: "Cannot read gradOutput: expected the output's shape [2,3,5,5], got [3,3,5,5]",
+  });
+  assert.deepEqual(Array.from(bias.data), [0, 0, 0]);
+});
+
+Deno.test("ConvNd.backward into outputs that share memory with x or gradOutput", async () => {
+  // C_in = C_out and 'same' padding: x, gradOutput and both gradients have one shape, so
+  // a caller may reuse gradOutput's (or x's) memory for the input gradient.
+  const conv = new ConvNd({ inChannels: 3, outChannels: 3, kernelSize: 3, padding: 1, seed: 2 });
+  const rng = mulberry32(11);
+  const x = randomTensor(rng, [2, 3, 6, 6], "float64");
+  const dy = randomTensor(rng, [2, 3, 6, 6], "float64");
+  const want = await conv.backward(x, dy);
+  for (const shared of ["gradOutput", "x"] as const) {
+    const [xCopy, dyCopy] = [x, dy].map((t) => randomTensor(rng, t.shape, "float64"));
+    xCopy.data.set(x.data);
+    dyCopy.data.set(dy.data);
+    const input = shared === "x" ? xCopy : dyCopy;
+    const weight = zeros([3, 3, 3, 3]);
+    const got = await conv.backward(xCopy, dyCopy, { input, weight });
+    assert.equal(got.input, input);
+    assert.deepEqual(Array.from(got.input.data), Array.from(want.input.data), shared);
+    assert.deepEqual(Array.from(weight.data), Array.from(want.weight.data), shared);
+    assert.deepEqual(Array.from(got.bias!.data), Array.from(want.bias!.data), shared);
+  }
 });

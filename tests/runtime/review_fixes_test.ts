@@ -1,6 +1,8 @@
 // Cases found in review: each failed (wrong numbers, a crash or a silent violation)
 // before its fix.
 import assert from "node:assert/strict";
+// @ts-types="@types/ndarray"
+import ndarray from "ndarray";
 import {
   contractPath,
   einsumSync,
@@ -116,4 +118,19 @@ Deno.test("executePlan() writes into an out that shares memory with an operand o
   const expected = Array.from(executePlan(plan, [x, pattern, w]).data);
   executePlan(plan, [x, pattern, w], { out: x });
   assert.deepEqual(Array.from(x.data), expected);
+});
+
+Deno.test("einsumSync() copies an operand passed through into an out that overlaps it as it was", () => {
+  // out is the operand shifted by two elements: a copy row by row, or element by element,
+  // would read entries it has already overwritten.
+  for (const length of [8, 100]) {
+    const buffer = Float64Array.from({ length: length + 2 }, (_, i) => i);
+    const a = ndarray(buffer.subarray(0, length), [length]);
+    const out = ndarray(buffer.subarray(2, length + 2), [length]);
+    einsumSync("i->i", a, { out });
+    assert.deepEqual(Array.from(buffer), [0, 1, ...Array.from({ length }, (_, i) => i)]);
+    const square = Float64Array.from({ length: 18 }, (_, i) => i);
+    einsumSync("ij->ij", ndarray(square, [4, 4]), { out: ndarray(square.subarray(2), [4, 4]) });
+    assert.deepEqual(Array.from(square), [0, 1, ...Array.from({ length: 16 }, (_, i) => i)]);
+  }
 });
