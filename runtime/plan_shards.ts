@@ -97,7 +97,9 @@ export interface ShardPlan {
  * recomputed, up to {@linkcode SHARDS_PER_WORKER} per worker, as long as each extra one
  * is worth a round trip and the operands lacking the index are small enough to re-read
  * (a convolution split along its batch: yes; its weight gradient split along channels,
- * which every shard would unfold the whole input for: no). A split that would not make
+ * which every shard would unfold the whole input for: no). Extra shards shrink (one share
+ * each for the first per worker, half that for the next, …), so that the large ones start
+ * first and the small ones balance the end. A split that would not make
  * the largest shard at least a quarter cheaper than the whole plan is not worth it, and
  * one shard covers the output.
  *
@@ -184,10 +186,13 @@ export function planShards(
   }
   if (count < 2 || best.repeatedFlops > 0) return best;
   const pieces = extraShards(plan, best.index, count, size);
-  return pieces === count ? best : {
+  if (pieces === count) return best;
+  const boundaries = guidedBoundaries(size, pieces, count);
+  const largest = Math.max(...boundaries.slice(1).map((end, s) => end - boundaries[s]));
+  return {
     index: best.index,
-    boundaries: evenBoundaries(size, pieces),
-    shardFlops: plan.flops * Math.ceil(size / pieces) / size,
+    boundaries,
+    shardFlops: plan.flops * largest / size,
     repeatedFlops: 0,
   };
 }
@@ -219,6 +224,27 @@ function rereadElements(plan: ContractionPlan, index: string): number {
     elements += shapeSize(plan.inputShapes[at]) * (motif?.data === at ? taps : 1);
   });
   return elements;
+}
+
+/**
+ * `pieces + 1` boundaries splitting `[0, size)` for `workers` workers into shards that
+ * shrink: the first `workers` of one share each, the next `workers` of half that, then a
+ * quarter, … (as far as whole index values allow; at least one each). Whatever the cores'
+ * speeds, the large shards start first and the small ones fill the end: three equal
+ * shards on two equally fast workers would leave one idle for a third of the time.
+ */
+function guidedBoundaries(size: number, pieces: number, workers: number): number[] {
+  const weights = Array.from({ length: pieces }, (_, s) => 2 ** -Math.floor(s / workers));
+  const total = weights.reduce((a, b) => a + b, 0);
+  const boundaries = [0];
+  let sum = 0;
+  for (let s = 1; s < pieces; s++) {
+    sum += weights[s - 1];
+    const ideal = Math.round(size * sum / total);
+    boundaries.push(Math.min(Math.max(ideal, boundaries[s - 1] + 1), size - (pieces - s)));
+  }
+  boundaries.push(size);
+  return boundaries;
 }
 
 /** `count + 1` boundaries splitting `[0, size)` into parts whose sizes differ by at most 1,

@@ -54,10 +54,13 @@ Deno.test("planShards() splits a weight gradient along input channels, into few 
   );
   assert.equal(plan.implicitGemm?.kind, "weight");
   // Split along d, every shard would unfold all of x (9 reads an element); along c, it
-  // reads all of dy once. Extra shards may re-read 5% of the FLOPs: 3 shards, not 8.
+  // reads all of dy once. Extra shards may re-read 5% of the FLOPs: 3 shards, not 8, the
+  // third half the size of the first two (equal thirds would leave one of two equally
+  // fast workers idle for a third of the call).
   const shards = planShards(plan, 2)!;
   assert.equal(shards.index, "c");
-  assert.deepEqual(shards.boundaries, [0, 22, 43, 64]);
+  assert.deepEqual(shards.boundaries, [0, 26, 51, 64]);
+  assert.equal(shards.shardFlops, plan.flops * 26 / 64);
   // A 1024³ product re-reads B per shard: 16·2²⁰ FLOPs each, 5% of 2³¹ allows 6 shards.
   const gemm = contractPath("ij,jk->ik", [1024, 1024], [1024, 1024]);
   assert.equal(planShards(gemm, 2)?.boundaries.length, 7);
@@ -189,4 +192,26 @@ Deno.test("planShards() leaves memory-bound plans such as a depthwise convolutio
     name: "RangeError",
     message: "Cannot read minFlopsPerOutput: expected a non-negative number, got -1",
   });
+});
+
+Deno.test("planShards() makes extra shards smaller and smaller, whole index values each", () => {
+  for (const size of [5, 8, 64, 1000]) {
+    for (const workers of [2, 3]) {
+      // One output index: the split is along b.
+      const plan = contractPath("bij,bjk->b", [size, 512, 512], [size, 512, 512]);
+      const shards = planShards(plan, workers, { minFlops: 0, minFlopsPerOutput: 0 })!;
+      const { boundaries } = shards;
+      const sizes = boundaries.slice(1).map((end, s) => end - boundaries[s]);
+      const label = `size ${size}, ${workers} workers: [${boundaries}]`;
+      assert.equal(boundaries[0], 0, label);
+      assert.equal(boundaries.at(-1), size, label);
+      assert.ok(sizes.every((n) => n >= 1), label);
+      assert.ok(sizes.length > workers, label);
+      // The first shard of each worker is at least as large as any later one.
+      const first = Math.min(...sizes.slice(0, workers));
+      assert.ok(sizes.slice(workers).every((n) => n <= first), label);
+      if (size >= 64) assert.ok(sizes.at(-1)! < first, label);
+      assert.equal(shards.shardFlops, plan.flops * Math.max(...sizes) / size, label);
+    }
+  }
 });
