@@ -24,11 +24,12 @@ export function takeFault(shard: number): Fault | undefined {
 }
 
 /** Acts out a fault inside a worker: throws, or returns a Promise that never settles
- * while an uncaught error ends the worker. */
+ * while an uncaught error ends the worker (thrown from a microtask, so that the worker
+ * ends before it reads the next message: a shard sent ahead never starts). */
 export function actOut(fault: Fault): Promise<never> {
   if (fault === "throw") throw new Error("injected fault");
   return new Promise<never>(() => {
-    setTimeout(() => {
+    queueMicrotask(() => {
       throw new Error("injected crash");
     });
   });

@@ -123,3 +123,31 @@ Deno.test("calls reject, not hang, when no worker can start", async () => {
     assert.deepEqual((await einsum(EQUATION, a, b)).data, expected.data);
   });
 });
+
+Deno.test("a worker that dies with a shard sent ahead: both shards run again, one death counted", async () => {
+  // 5.2e8 FLOPs: 6 shards along b for 2 workers, so that busy workers get their next
+  // shard ahead.
+  const rng = mulberry32(22);
+  const x = randomTensor(rng, [8, 320, 320], "float32");
+  const y = randomTensor(rng, [8, 320, 320], "float32");
+  const want = einsumSync(EQUATION, x, y);
+  const dispatched: number[] = [];
+  dispatchObserver.observe = (request) => dispatched.push(request.shard.start);
+  try {
+    await withWorkers(2, async () => {
+      // Both workers up, then: shard 0 to one, 1 to the other, 2 and 3 ahead.
+      assert.deepEqual((await einsum(EQUATION, x, y)).data, want.data);
+      assert.equal(dispatched.length, 6);
+      // The crash of shard 0's worker counts once for shard 0 and not at all for the shard
+      // sent ahead, which runs again unless the worker finished it before it ended (a
+      // lost shard would leave the call pending, failing the test).
+      pendingFaults.push({ shard: 0, fault: "crash" });
+      dispatched.length = 0;
+      assert.deepEqual((await einsum(EQUATION, x, y)).data, want.data);
+      assert.equal(pendingFaults.length, 0);
+      assert.ok(dispatched.length === 7 || dispatched.length === 8, `${dispatched.length}`);
+    });
+  } finally {
+    delete dispatchObserver.observe;
+  }
+});
