@@ -352,25 +352,13 @@ function rowIndirect<T>(
         for (let p = 0; p < kc; p++) {
           const at = from + bytes<T>(load<i32>(rows + <usize> (p * 4)));
           const w = v128.splat<T>(load<T>(weights + bytes<T>(p)));
-          if (sizeof<T>() == 4) {
-            acc0 = maddF32(w, v128.load(at), acc0);
-            acc1 = maddF32(w, v128.load(at, 16), acc1);
-            acc2 = maddF32(w, v128.load(at, 32), acc2);
-            acc3 = maddF32(w, v128.load(at, 48), acc3);
-          } else {
-            acc0 = maddF64(w, v128.load(at), acc0);
-            acc1 = maddF64(w, v128.load(at, 16), acc1);
-            acc2 = maddF64(w, v128.load(at, 32), acc2);
-            acc3 = maddF64(w, v128.load(at, 48), acc3);
-          }
+          acc0 = madd<T>(w, v128.load(at), acc0);
+          acc1 = madd<T>(w, v128.load(at, 16), acc1);
+          acc2 = madd<T>(w, v128.load(at, 32), acc2);
+          acc3 = madd<T>(w, v128.load(at, 48), acc3);
         }
-        if (sizeof<T>() == 4) {
-          storeRowF32(to, acc0, acc1, overwrite);
-          storeRowF32(to + 32, acc2, acc3, overwrite);
-        } else {
-          storeRowF64(to, acc0, acc1, overwrite);
-          storeRowF64(to + 32, acc2, acc3, overwrite);
-        }
+        storeRow<T>(to, acc0, acc1, overwrite);
+        storeRow<T>(to + 32, acc2, acc3, overwrite);
         j += 4 * lanes;
         continue;
       }
@@ -381,16 +369,10 @@ function rowIndirect<T>(
         for (let p = 0; p < kc; p++) {
           const at = from + bytes<T>(load<i32>(rows + <usize> (p * 4)));
           const w = v128.splat<T>(load<T>(weights + bytes<T>(p)));
-          if (sizeof<T>() == 4) {
-            acc0 = maddF32(w, v128.load(at), acc0);
-            acc1 = maddF32(w, v128.load(at, 16), acc1);
-          } else {
-            acc0 = maddF64(w, v128.load(at), acc0);
-            acc1 = maddF64(w, v128.load(at, 16), acc1);
-          }
+          acc0 = madd<T>(w, v128.load(at), acc0);
+          acc1 = madd<T>(w, v128.load(at, 16), acc1);
         }
-        if (sizeof<T>() == 4) storeRowF32(to, acc0, acc1, overwrite);
-        else storeRowF64(to, acc0, acc1, overwrite);
+        storeRow<T>(to, acc0, acc1, overwrite);
         j += 2 * lanes;
         continue;
       }
@@ -400,7 +382,7 @@ function rowIndirect<T>(
       for (let p = 0; p < kc; p++) {
         const value = v128.splat<T>(load<T>(from + bytes<T>(load<i32>(rows + <usize> (p * 4)))));
         const w = v128.splat<T>(load<T>(weights + bytes<T>(p)));
-        acc = sizeof<T>() == 4 ? maddF32(w, value, acc) : maddF64(w, value, acc);
+        acc = madd<T>(w, value, acc);
       }
       const sum = v128.extract_lane<T>(acc, 0);
       store<T>(to, overwrite ? sum : load<T>(to) + sum);
@@ -509,11 +491,7 @@ function gemm<T>(
             const rows = min(MR, mc - ir);
             const tile = corner + bytes<T>(ir * crs + jr * ccs);
             const sliverA = packedA + bytes<T>(ir * kc);
-            if (double) {
-              kernelF64(kc, sliverA, sliverB, tile, crs, ccs, rows, cols, overwrite);
-            } else {
-              kernelF32(kc, sliverA, sliverB, tile, crs, ccs, rows, cols, overwrite);
-            }
+            kernel<T>(kc, sliverA, sliverB, tile, crs, ccs, rows, cols, overwrite);
           }
         }
       }
@@ -886,10 +864,11 @@ function maddF64(a: v128, b: v128, c: v128): v128 {
 }
 
 /**
- * Multiplies a packed MR×kc sliver of A by a packed kc×8 sliver of B and writes the top-left
- * rows×cols corner of the product to C at `c` (C = product when `overwrite`, else C += product).
+ * Multiplies a packed MR×kc sliver of A by a packed kc×NR sliver of B (NR: 8 float32 or 4
+ * float64 values, two v128 a row) and writes the top-left rows×cols corner of the product to C
+ * at `c` (C = product when `overwrite`, else C += product).
  */
-function kernelF32(
+function kernel<T>(
   kc: i32,
   pa: usize,
   pb: usize,
@@ -900,48 +879,51 @@ function kernelF32(
   cols: i32,
   overwrite: bool,
 ): void {
-  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
-  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
-  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
-  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-  let c40 = f32x4.splat(0), c41 = f32x4.splat(0);
-  let c50 = f32x4.splat(0), c51 = f32x4.splat(0);
+  const es = <usize> sizeof<T>();
+  let c00 = v128.splat<T>(0), c01 = v128.splat<T>(0);
+  let c10 = v128.splat<T>(0), c11 = v128.splat<T>(0);
+  let c20 = v128.splat<T>(0), c21 = v128.splat<T>(0);
+  let c30 = v128.splat<T>(0), c31 = v128.splat<T>(0);
+  let c40 = v128.splat<T>(0), c41 = v128.splat<T>(0);
+  let c50 = v128.splat<T>(0), c51 = v128.splat<T>(0);
   for (let p = 0; p < kc; p++) {
     const b0 = v128.load(pb);
     const b1 = v128.load(pb, 16);
-    let x = v128.load32_splat(pa);
-    c00 = maddF32(x, b0, c00);
-    c01 = maddF32(x, b1, c01);
-    x = v128.load32_splat(pa, 4);
-    c10 = maddF32(x, b0, c10);
-    c11 = maddF32(x, b1, c11);
-    x = v128.load32_splat(pa, 8);
-    c20 = maddF32(x, b0, c20);
-    c21 = maddF32(x, b1, c21);
-    x = v128.load32_splat(pa, 12);
-    c30 = maddF32(x, b0, c30);
-    c31 = maddF32(x, b1, c31);
+    // Offsets as immediates: binaryen does not fold `pa + constant` into a load's offset.
+    let x = sizeof<T>() == 4 ? v128.load32_splat(pa) : v128.load64_splat(pa);
+    c00 = madd<T>(x, b0, c00);
+    c01 = madd<T>(x, b1, c01);
+    x = sizeof<T>() == 4 ? v128.load32_splat(pa, 4) : v128.load64_splat(pa, 8);
+    c10 = madd<T>(x, b0, c10);
+    c11 = madd<T>(x, b1, c11);
+    x = sizeof<T>() == 4 ? v128.load32_splat(pa, 8) : v128.load64_splat(pa, 16);
+    c20 = madd<T>(x, b0, c20);
+    c21 = madd<T>(x, b1, c21);
+    x = sizeof<T>() == 4 ? v128.load32_splat(pa, 12) : v128.load64_splat(pa, 24);
+    c30 = madd<T>(x, b0, c30);
+    c31 = madd<T>(x, b1, c31);
     if (MR > 4) {
-      x = v128.load32_splat(pa, 16);
-      c40 = maddF32(x, b0, c40);
-      c41 = maddF32(x, b1, c41);
+      x = sizeof<T>() == 4 ? v128.load32_splat(pa, 16) : v128.load64_splat(pa, 32);
+      c40 = madd<T>(x, b0, c40);
+      c41 = madd<T>(x, b1, c41);
     }
     if (MR > 5) {
-      x = v128.load32_splat(pa, 20);
-      c50 = maddF32(x, b0, c50);
-      c51 = maddF32(x, b1, c51);
+      x = sizeof<T>() == 4 ? v128.load32_splat(pa, 20) : v128.load64_splat(pa, 40);
+      c50 = madd<T>(x, b0, c50);
+      c51 = madd<T>(x, b1, c51);
     }
-    pa += MR * 4;
+    pa += MR * es;
     pb += 32;
   }
-  if (rows == MR && cols == NR_F32 && ccs == 1) {
-    const step = bytes<f32>(crs);
-    storeRowF32(c, c00, c01, overwrite);
-    storeRowF32(c + step, c10, c11, overwrite);
-    storeRowF32(c + 2 * step, c20, c21, overwrite);
-    storeRowF32(c + 3 * step, c30, c31, overwrite);
-    if (MR > 4) storeRowF32(c + 4 * step, c40, c41, overwrite);
-    if (MR > 5) storeRowF32(c + 5 * step, c50, c51, overwrite);
+  const nr = sizeof<T>() == 8 ? NR_F64 : NR_F32;
+  if (rows == MR && cols == nr && ccs == 1) {
+    const step = bytes<T>(crs);
+    storeRow<T>(c, c00, c01, overwrite);
+    storeRow<T>(c + step, c10, c11, overwrite);
+    storeRow<T>(c + 2 * step, c20, c21, overwrite);
+    storeRow<T>(c + 3 * step, c30, c31, overwrite);
+    if (MR > 4) storeRow<T>(c + 4 * step, c40, c41, overwrite);
+    if (MR > 5) storeRow<T>(c + 5 * step, c50, c51, overwrite);
     return;
   }
   v128.store(TILE, c00);
@@ -960,104 +942,22 @@ function kernelF32(
     v128.store(TILE, c50, 160);
     v128.store(TILE, c51, 176);
   }
-  storeTile<f32>(c, crs, ccs, rows, cols, NR_F32, overwrite);
+  storeTile<T>(c, crs, ccs, rows, cols, nr, overwrite);
 }
 
-function storeRowF32(at: usize, v0: v128, v1: v128, overwrite: bool): void {
+/** `c + a·b` lane by lane in T (fused where relaxed SIMD is on). */
+function madd<T>(a: v128, b: v128, c: v128): v128 {
+  return sizeof<T>() == 4 ? maddF32(a, b, c) : maddF64(a, b, c);
+}
+
+/** Writes (or adds) two v128 of T to the row at `at`. */
+function storeRow<T>(at: usize, v0: v128, v1: v128, overwrite: bool): void {
   if (overwrite) {
     v128.store(at, v0);
     v128.store(at, v1, 16);
   } else {
-    v128.store(at, f32x4.add(v128.load(at), v0));
-    v128.store(at, f32x4.add(v128.load(at, 16), v1), 16);
-  }
-}
-
-/**
- * Multiplies a packed MR×kc sliver of A by a packed kc×4 sliver of B and writes the top-left
- * rows×cols corner of the product to C at `c` (C = product when `overwrite`, else C += product).
- */
-function kernelF64(
-  kc: i32,
-  pa: usize,
-  pb: usize,
-  c: usize,
-  crs: i32,
-  ccs: i32,
-  rows: i32,
-  cols: i32,
-  overwrite: bool,
-): void {
-  let c00 = f64x2.splat(0), c01 = f64x2.splat(0);
-  let c10 = f64x2.splat(0), c11 = f64x2.splat(0);
-  let c20 = f64x2.splat(0), c21 = f64x2.splat(0);
-  let c30 = f64x2.splat(0), c31 = f64x2.splat(0);
-  let c40 = f64x2.splat(0), c41 = f64x2.splat(0);
-  let c50 = f64x2.splat(0), c51 = f64x2.splat(0);
-  for (let p = 0; p < kc; p++) {
-    const b0 = v128.load(pb);
-    const b1 = v128.load(pb, 16);
-    let x = v128.load64_splat(pa);
-    c00 = maddF64(x, b0, c00);
-    c01 = maddF64(x, b1, c01);
-    x = v128.load64_splat(pa, 8);
-    c10 = maddF64(x, b0, c10);
-    c11 = maddF64(x, b1, c11);
-    x = v128.load64_splat(pa, 16);
-    c20 = maddF64(x, b0, c20);
-    c21 = maddF64(x, b1, c21);
-    x = v128.load64_splat(pa, 24);
-    c30 = maddF64(x, b0, c30);
-    c31 = maddF64(x, b1, c31);
-    if (MR > 4) {
-      x = v128.load64_splat(pa, 32);
-      c40 = maddF64(x, b0, c40);
-      c41 = maddF64(x, b1, c41);
-    }
-    if (MR > 5) {
-      x = v128.load64_splat(pa, 40);
-      c50 = maddF64(x, b0, c50);
-      c51 = maddF64(x, b1, c51);
-    }
-    pa += MR * 8;
-    pb += 32;
-  }
-  if (rows == MR && cols == NR_F64 && ccs == 1) {
-    const step = bytes<f64>(crs);
-    storeRowF64(c, c00, c01, overwrite);
-    storeRowF64(c + step, c10, c11, overwrite);
-    storeRowF64(c + 2 * step, c20, c21, overwrite);
-    storeRowF64(c + 3 * step, c30, c31, overwrite);
-    if (MR > 4) storeRowF64(c + 4 * step, c40, c41, overwrite);
-    if (MR > 5) storeRowF64(c + 5 * step, c50, c51, overwrite);
-    return;
-  }
-  v128.store(TILE, c00);
-  v128.store(TILE, c01, 16);
-  v128.store(TILE, c10, 32);
-  v128.store(TILE, c11, 48);
-  v128.store(TILE, c20, 64);
-  v128.store(TILE, c21, 80);
-  v128.store(TILE, c30, 96);
-  v128.store(TILE, c31, 112);
-  if (MR > 4) {
-    v128.store(TILE, c40, 128);
-    v128.store(TILE, c41, 144);
-  }
-  if (MR > 5) {
-    v128.store(TILE, c50, 160);
-    v128.store(TILE, c51, 176);
-  }
-  storeTile<f64>(c, crs, ccs, rows, cols, NR_F64, overwrite);
-}
-
-function storeRowF64(at: usize, v0: v128, v1: v128, overwrite: bool): void {
-  if (overwrite) {
-    v128.store(at, v0);
-    v128.store(at, v1, 16);
-  } else {
-    v128.store(at, f64x2.add(v128.load(at), v0));
-    v128.store(at, f64x2.add(v128.load(at, 16), v1), 16);
+    v128.store(at, v128.add<T>(v128.load(at), v0));
+    v128.store(at, v128.add<T>(v128.load(at, 16), v1), 16);
   }
 }
 
