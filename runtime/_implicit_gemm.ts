@@ -6,7 +6,7 @@
 // are given. This one holds the forward product; _implicit_weight_gemm.ts and
 // _implicit_input_gemm.ts the gradients.
 import type { DType } from "./tensor.ts";
-import { allocate, copyStrided, forEachOffsetPair, shapeSize } from "./_tensor.ts";
+import { allocate, forEachOffsetPair, shapeSize } from "./_tensor.ts";
 import {
   bandOutputs,
   outputBands,
@@ -33,6 +33,7 @@ import {
   rowMajorBlocks,
   ruleSizes,
   STAGE_ELEMENTS,
+  stageRoles,
 } from "./_implicit_roles.ts";
 
 export type { TapRule } from "./_padded_image.ts";
@@ -99,7 +100,13 @@ export function implicitGemm(
     const weightAt = wasmScratchReserve(dtype, batches * channels * depth);
     const resultAt = wasmScratchReserve(dtype, batches * channels * width);
     forEachOffsetPair(t.shapes.batch, w.strides.batch, 0, w.strides.batch, 0, (wBatch, _, b) => {
-      stageWeight(w, wBatch, depth, weightAt + b * channels * depth, dtype);
+      stageRoles(
+        w,
+        wBatch,
+        ["channels", "contracted", "taps"],
+        weightAt + b * channels * depth,
+        dtype,
+      );
     });
     for (const band of bands) {
       withWasmScratch(() => {
@@ -183,23 +190,4 @@ export function implicitGemm(
     }
   });
   return out;
-}
-
-/** Copies W's slice for one batch entry into WASM memory as a row-major
- * `[channels, (contracted, taps)]` matrix. */
-function stageWeight(
-  w: RoleView,
-  batchOffset: number,
-  depth: number,
-  at: number,
-  dtype: DType,
-): void {
-  const channels = shapeSize(w.shapes.channels);
-  copyStrided(
-    w.data,
-    w.offset + batchOffset,
-    [...w.shapes.channels, ...w.shapes.contracted, ...w.shapes.taps],
-    [...w.strides.channels, ...w.strides.contracted, ...w.strides.taps],
-    wasmMemoryView(dtype).subarray(at, at + channels * depth),
-  );
 }

@@ -2,7 +2,7 @@
 // stride 1 a forward product with mirrored taps, else blocks of Wᵀ·V scatter-added into a
 // padded image.
 import type { DType } from "./tensor.ts";
-import { allocate, copyStrided, forEachOffsetPair, shapeSize } from "./_tensor.ts";
+import { allocate, forEachOffsetPair, shapeSize } from "./_tensor.ts";
 import {
   bandInputs,
   inputBands,
@@ -34,6 +34,7 @@ import {
   rowMajorBlocks,
   ruleSizes,
   STAGE_ELEMENTS,
+  stageRoles,
   stageRows,
 } from "./_implicit_roles.ts";
 import { implicitGemm } from "./_implicit_gemm.ts";
@@ -97,7 +98,7 @@ export function implicitInputGemm(
     const weightAt = wasmScratchReserve(dtype, channels * taps * depth);
     const gradAt = wasmScratchReserve(dtype, depth * bandColumns);
     forEachOffsetPair(v.shapes.batch, v.strides.batch, 0, w.strides.batch, 0, (vb, wb, b) => {
-      stageTransposedWeight(w, wb, depth, weightAt, dtype);
+      stageRoles(w, wb, ["channels", "taps", "contracted"], weightAt, dtype);
       for (const band of bands) {
         const columns = ruleSizes(band.rules).outputs;
         const firstColumn = band.firstOutput * lineOutputs;
@@ -207,23 +208,4 @@ function inputGemmBand(
       );
     }
   });
-}
-
-/** Copies W's slice for one batch entry into WASM memory as Wᵀ, a row-major
- * `[(channels, taps), contracted]` matrix. */
-function stageTransposedWeight(
-  w: RoleView,
-  batchOffset: number,
-  depth: number,
-  at: number,
-  dtype: DType,
-): void {
-  const rows = shapeSize(w.shapes.channels) * shapeSize(w.shapes.taps);
-  copyStrided(
-    w.data,
-    w.offset + batchOffset,
-    [...w.shapes.channels, ...w.shapes.taps, ...w.shapes.contracted],
-    [...w.strides.channels, ...w.strides.taps, ...w.strides.contracted],
-    wasmMemoryView(dtype).subarray(at, at + rows * depth),
-  );
 }

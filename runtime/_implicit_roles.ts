@@ -2,7 +2,7 @@
 // _implicit_input_gemm.ts): operands seen by the roles of their dimensions, where result
 // blocks go, the staging budget, and copies of operands into WASM memory.
 import type { DType } from "./tensor.ts";
-import { forEachOffsetPair, shapeSize } from "./_tensor.ts";
+import { copyStrided, forEachOffsetPair, shapeSize } from "./_tensor.ts";
 import { IMAGE_SLACK, type TapRule } from "./_padded_image.ts";
 import { wasmMemoryView, wasmScratchReserve } from "./_wasm_gemm.ts";
 
@@ -62,6 +62,26 @@ export function reserveOffsets(offsets: Int32Array): number {
   const at = wasmScratchReserve("int32", offsets.length);
   wasmMemoryView("int32").set(offsets, at);
   return at;
+}
+
+/** Copies one batch entry (at `batchOffset`) of a view into WASM memory at element `at`,
+ * row-major over its roles in `order` (a weight as `[channels, (contracted, taps)]`, or
+ * transposed as `[(channels, taps), contracted]`). */
+export function stageRoles(
+  view: RoleView,
+  batchOffset: number,
+  order: readonly Role[],
+  at: number,
+  dtype: DType,
+): void {
+  const shape = order.flatMap((role) => view.shapes[role]);
+  copyStrided(
+    view.data,
+    view.offset + batchOffset,
+    shape,
+    order.flatMap((role) => view.strides[role]),
+    wasmMemoryView(dtype).subarray(at, at + shapeSize(shape)),
+  );
 }
 
 /** Copies rows of a strided operand into WASM memory, row-major and contiguous: row `r`
