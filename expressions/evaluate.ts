@@ -3,7 +3,7 @@ import ndarray from "ndarray";
 import {
   assign,
   checkOptionKeys,
-  checkTensor,
+  checkOutput,
   contractPath,
   einsumSync,
   type NdArray,
@@ -98,12 +98,7 @@ function einsumOut(expression: Expression, options: EvaluateOptions | null): NdA
   checkOptionKeys(options ?? undefined, ["out"], "options");
   const { out } = options ?? {};
   if (out === undefined) return undefined;
-  checkTensor(out, "out");
-  if (out.shape.join() !== expression.shape.join()) {
-    throw new RangeError(
-      `Cannot read out: expected shape [${expression.shape}], got [${out.shape}]`,
-    );
-  }
+  checkOutput(out, expression.shape, "out");
   const shape = contractPath(expression.equation, ...expression.operands).outputShape;
   if (shape.join() === out.shape.join()) return out;
   let step = 1;

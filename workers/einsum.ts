@@ -2,6 +2,7 @@
 import ndarray from "ndarray";
 import {
   assign,
+  checkOutput,
   type ContractionPlan,
   contractPath,
   einsumArguments,
@@ -76,11 +77,7 @@ export async function einsum(
 ): Promise<NdArray> {
   const { operands, options: { out } } = einsumArguments(args);
   const plan = contractPath(equation, ...operands);
-  if (out !== undefined && out.shape.join() !== plan.outputShape.join()) {
-    throw new RangeError(
-      `Cannot read out: expected shape [${plan.outputShape}], got [${out.shape}]`,
-    );
-  }
+  if (out !== undefined) checkOutput(out, plan.outputShape, "out");
   const shards = planShards(plan, pool.usableCount());
   if (shards === null) return executePlan(plan, operands, { out });
   const dtype = resultDType(operands);
