@@ -8,9 +8,8 @@ import {
   wasmGemmBuild,
   wasmGemmBuilds,
   wasmMemoryView,
-  wasmScratchMark,
-  wasmScratchRelease,
   wasmScratchReserve,
+  withWasmScratch,
 } from "../../runtime/_wasm_gemm.ts";
 import { BASELINE_GEMM_WASM, RELAXED_GEMM_WASM } from "../../runtime/_gemm_wasm.ts";
 
@@ -335,8 +334,7 @@ Deno.test("gemm() splits a product too large for one scratch block over K withou
   const b = randomMatrix(random, Float32Array, "rowMajor", k, n);
   const c = randomMatrix(random, Float32Array, "rowMajor", m, n);
   gemm(m, n, k, a, b, c);
-  const mark = wasmScratchMark();
-  try {
+  withWasmScratch(() => {
     const aAt = wasmScratchReserve("float32", m * k);
     const bAt = wasmScratchReserve("float32", k * n);
     const cAt = wasmScratchReserve("float32", m * n);
@@ -344,9 +342,7 @@ Deno.test("gemm() splits a product too large for one scratch block over K withou
     wasmMemoryView("float32").set(b.data.subarray(0, k * n), bAt);
     gemmInMemory("float32", m, n, k, aAt, k, 1, bAt, n, 1, cAt, n, 1, false);
     assert.deepEqual(c.data.subarray(0, m * n), wasmMemoryView("float32").slice(cAt, cAt + m * n));
-  } finally {
-    wasmScratchRelease(mark);
-  }
+  });
 });
 
 Deno.test("gemm() sets C to zero when k is 0, or leaves it with accumulate", () => {

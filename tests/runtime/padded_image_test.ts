@@ -7,12 +7,7 @@ import {
   type TapRule,
   unstageImage,
 } from "../../runtime/_padded_image.ts";
-import {
-  wasmMemoryView,
-  wasmScratchMark,
-  wasmScratchRelease,
-  wasmScratchReserve,
-} from "../../runtime/_wasm_gemm.ts";
+import { wasmMemoryView, wasmScratchReserve, withWasmScratch } from "../../runtime/_wasm_gemm.ts";
 import { mulberry32 } from "../_random.ts";
 
 /** The tap rule of a convolution dimension: input `k·dilation + o·stride − padding`. */
@@ -90,8 +85,7 @@ for (const [name, rules] of Object.entries(GEOMETRIES)) {
         const src = dtype === "float32" ? new Float32Array(span) : new Float64Array(span);
         src.forEach((_, i) => src[i] = random() + 0.5); // never zero
         const copy = src.slice();
-        const mark = wasmScratchMark();
-        try {
+        withWasmScratch(() => {
           const at = wasmScratchReserve(dtype, planes.length * geometry.plane);
           wasmMemoryView(dtype).fill(0, at, at + planes.length * geometry.plane);
           stageImage(dtype, at, geometry, rules, src, planes, strides);
@@ -129,9 +123,7 @@ for (const [name, rules] of Object.entries(GEOMETRIES)) {
             )
           );
           assert.deepEqual(Array.from(out), [0, ...back, 0], label);
-        } finally {
-          wasmScratchRelease(mark);
-        }
+        });
       }
     }
   });
