@@ -1,10 +1,15 @@
 import {
   checkTensor,
   contractPath,
+  type DType,
+  fillIndexPattern,
   indexPatternInfo,
   isVirtualIndexPattern,
   type NdArray,
+  type PatternHyperparameters,
+  registerIndexPattern,
   resultDType,
+  zeros,
 } from "@einconv/runtime";
 import { simplifyNetwork } from "./simplify_network.ts";
 import { SymbolicTensor } from "./symbolic_tensor.ts";
@@ -25,7 +30,8 @@ export interface EinsumOperands {
  * expression builders (see {@linkcode registerIndexPattern}) and are unchanged.
  *
  * The result has the same value. Its operands are views of the given tensors where
- * possible (never changed), new identity matrices or constants otherwise. Operands with a
+ * possible (never changed), new identity matrices, constants or index patterns (registered,
+ * like `indexPattern`'s) otherwise. Operands with a
  * repeated index or broadcast dimensions are returned as they are.
  *
  * @param equation An einsum equation, numpy or einops style.
@@ -78,6 +84,15 @@ export function simplify(equation: string, operands: readonly NdArray[]): Einsum
   const bound = Object.fromEntries(operands.map((x, at) => [String(at), x]));
   return {
     equation: networkEquation(simplified),
-    operands: simplified.operands.map((t) => t.materialize({ inputs: bound, dtype })),
+    operands: simplified.operands.map((t) =>
+      t.materialize({ inputs: bound, dtype, pattern: densePattern })
+    ),
   };
+}
+
+/** A new dense index pattern, registered so that the planner and `simplify` know it. */
+function densePattern(p: PatternHyperparameters, dtype: DType): NdArray {
+  const pattern = zeros([p.kernelSize, p.outputSize, p.inputSize], dtype);
+  fillIndexPattern(pattern.data, p);
+  return registerIndexPattern(pattern, p);
 }

@@ -13,14 +13,19 @@ import {
 /**
  * Applies einconv's simplification rules, in einconv's order, each to a fixpoint:
  *
- * 1. down-sampling patterns (stride > kernel, no padding, no dilation, divisible input,
+ * 1. patterns that read only every g-th input (g > 1 divides the stride, when there
+ *    are several outputs, and the dilation, when there are several taps; input index
+ *    summed) narrow their input index to that lattice, a strided view of the data, and
+ *    become patterns over it with stride and dilation divided by g (this rule is not
+ *    einconv's: a stride-2 dilation-2 convolution reads a quarter of its input);
+ * 2. down-sampling patterns (stride > kernel, no padding, no dilation, divisible input,
  *    input index summed) split their input index and keep only the kernel's taps;
- * 2. dense patterns (stride = kernel, no padding, no dilation, divisible input) become
+ * 3. dense patterns (stride = kernel, no padding, no dilation, divisible input) become
  *    two identities over a split input index;
- * 3. identities are pruned: duplicates dropped, self-contained ones become their trace,
+ * 4. identities are pruned: duplicates dropped, self-contained ones become their trace,
  *    ones that connect to another operand are removed by renaming an index;
- * 4. parallel indices (adjacent in the same order wherever either occurs) are merged;
- * 5. size-1 indices are squeezed from every operand with more than one index.
+ * 5. parallel indices (adjacent in the same order wherever either occurs) are merged;
+ * 6. size-1 indices are squeezed from every operand with more than one index.
  *
  * The result has the same value and the same row-major element order of its output.
  *
@@ -48,6 +53,7 @@ import {
  * ```
  */
 export function simplifyNetwork(network: TensorNetwork): TensorNetwork {
+  network = rewritePatterns(network, (p) => latticeStep(p) > 1, keepLattice);
   network = rewritePatterns(network, isDownsampling, downsample);
   network = rewritePatterns(network, isDense, densify);
   network = removeDuplicateIdentities(network);
@@ -83,6 +89,56 @@ function rewritePatterns(
     if (next === null) skip.add(at);
     else network = next;
   }
+}
+
+/** The largest g dividing every step between the inputs a pattern reads: the stride when
+ * there are several outputs, the dilation when there are several taps (0: at most one
+ * input is read). */
+function latticeStep(p: PatternHyperparameters): number {
+  return greatestCommonDivisor(
+    p.outputSize > 1 ? p.stride : 0,
+    p.kernelSize > 1 ? p.dilation : 0,
+  );
+}
+
+function greatestCommonDivisor(a: number, b: number): number {
+  while (b !== 0) [a, b] = [b, a % b];
+  return a;
+}
+
+/** Pattern (k, o, i) reading only inputs i = g·i′ + r (g = latticeStep, r = −paddingLeft
+ * mod g): i is narrowed to those inputs in every operand, and the pattern becomes the one
+ * over i′ with stride and dilation divided by g, the same outputs and taps. */
+function keepLattice(network: TensorNetwork, at: number): TensorNetwork | null {
+  const pattern = network.operands[at];
+  const [k, o, i] = pattern.indices;
+  if (network.output.includes(i)) return null;
+  const p = pattern.pattern!;
+  const g = latticeStep(p);
+  const r = ((-p.paddingLeft % g) + g) % g;
+  const inputSize = Math.ceil((p.inputSize - r) / g);
+  if (inputSize <= 0) return null;
+  const stride = p.outputSize > 1 ? p.stride / g : 1;
+  const dilation = p.kernelSize > 1 ? p.dilation / g : 1;
+  const paddingLeft = (p.paddingLeft + r) / g;
+  const lastRead = -paddingLeft + (p.kernelSize - 1) * dilation + (p.outputSize - 1) * stride;
+  const lattice: PatternHyperparameters = {
+    inputSize,
+    kernelSize: p.kernelSize,
+    outputSize: p.outputSize,
+    stride,
+    paddingLeft,
+    paddingRight: Math.max(0, lastRead - (inputSize - 1)),
+    dilation,
+  };
+  network = narrowIndex(network, i, r, inputSize, g);
+  return replaceOperand(network, at, [
+    new SymbolicTensor({
+      source: { kind: "pattern", pattern: lattice },
+      indices: [k, o, i],
+      shape: [p.kernelSize, p.outputSize, inputSize],
+    }),
+  ]);
 }
 
 /** Pattern (k, o, i) with stride S > K: input i = (i′, r) with r < S, of which only

@@ -36,6 +36,8 @@ export type Transform =
     readonly name: string;
     readonly start: number;
     readonly length: number;
+    /** Entries kept are `start + j·step` (default 1: consecutive). */
+    readonly step?: number;
   }
   | { readonly op: "squeeze"; readonly name: string };
 
@@ -182,22 +184,27 @@ export class SymbolicTensor {
     return this.#edit({ op: "ungroup", name, sizes: [...sizes], into: [...into] }, indices, shape);
   }
 
-  /** Keeps entries `start … start + length − 1` of index `name`. */
-  narrow(name: string, start: number, length: number): SymbolicTensor {
+  /** Keeps `length` entries of index `name`, `step` apart from `start`: `start`,
+   * `start + step`, … (`step` 1, the default: `start … start + length − 1`). */
+  narrow(name: string, start: number, length: number, step: number = 1): SymbolicTensor {
     const at = this.#position(name);
     if (
-      !(Number.isInteger(start) && Number.isInteger(length) && start >= 0 && length > 0) ||
-      start + length > this.shape[at]
+      !(Number.isInteger(start) && Number.isInteger(length) && Number.isInteger(step) &&
+        start >= 0 && length > 0 && step > 0) ||
+      start + (length - 1) * step >= this.shape[at]
     ) {
       throw new RangeError(
         `Cannot narrow ${JSON.stringify(name)} of size ${
           this.shape[at]
-        } to start=${start}, length=${length}`,
+        } to start=${start}, length=${length}, step=${step}`,
       );
     }
     const shape = [...this.shape];
     shape[at] = length;
-    return this.#edit({ op: "narrow", name, start, length }, this.indices, shape);
+    const edit: Transform = step === 1
+      ? { op: "narrow", name, start, length }
+      : { op: "narrow", name, start, length, step };
+    return this.#edit(edit, this.indices, shape);
   }
 
   /** Drops index `name`, which must have size 1. */
@@ -236,8 +243,10 @@ export class SymbolicTensor {
         case "narrow": {
           const d = names.indexOf(step.name);
           const shape = [...x.shape];
+          const stride = [...x.stride];
           shape[d] = step.length;
-          x = ndarray(x.data, shape, [...x.stride], x.offset + step.start * x.stride[d]);
+          stride[d] *= step.step ?? 1;
+          x = ndarray(x.data, shape, stride, x.offset + step.start * x.stride[d]);
           break;
         }
         case "squeeze": {

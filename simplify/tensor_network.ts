@@ -91,16 +91,18 @@ export function ungroupIndex(
   };
 }
 
-/** Narrows index `name` in every operand (it must not be in the output). */
+/** Narrows index `name` in every operand to `length` entries `step` apart from `start`
+ * (it must not be in the output). */
 export function narrowIndex(
   network: TensorNetwork,
   name: string,
   start: number,
   length: number,
+  step: number = 1,
 ): TensorNetwork {
   return {
     operands: network.operands.map((t) =>
-      t.indices.includes(name) ? t.narrow(name, start, length) : t
+      t.indices.includes(name) ? t.narrow(name, start, length, step) : t
     ),
     output: network.output,
   };

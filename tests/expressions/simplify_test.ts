@@ -1,5 +1,6 @@
 // simplify(): fewer operands and FLOPs on dense cases, the same numbers on random
-// hyperparameters, size-1 indices squeezed and down-sampled inputs narrowed.
+// hyperparameters, size-1 indices squeezed, down-sampled inputs narrowed and inputs read
+// on a lattice (stride and dilation with a common factor) kept as strided views.
 import assert from "node:assert/strict";
 import {
   assertAllClose,
@@ -445,6 +446,120 @@ for (const { label, x, build } of DOWNSAMPLING_CASES) {
     assert.deepEqual(snapshot([x]), before, "x changed");
   });
 }
+
+/** Lattices: stride 2 and dilation 2 read every other input only (odd ones with padding
+ * 1), and a 1×1 stride-2 convolution of an odd-sized input the even ones. */
+const LATTICE_CASES: {
+  label: string;
+  x: NdArray;
+  build(simplify: boolean): Expression;
+  /** x's operand after simplification: its strides and offset, as a view of x. */
+  view: { stride: number[]; offset: number };
+  /** The patterns left, as `stride/dilation/I`. */
+  patterns: string[];
+}[] = (() => {
+  const x = random([2, 3, 9, 9], 31);
+  const w = random([4, 3, 3, 3], 32);
+  const x1 = random([2, 3, 7], 33);
+  const lattice = { stride: 2, dilation: 2, padding: 1 };
+  return [
+    {
+      label: "convForward() with stride 2, dilation 2",
+      x,
+      build: (simplify) => convForward(x, w, { ...lattice, simplify }),
+      view: { stride: [243, 81, 18, 2], offset: 10 },
+      patterns: ["1/1/4", "1/1/4"],
+    },
+    {
+      label: "convWeightVjp() with stride 2, dilation 2",
+      x,
+      build: (simplify) => convWeightVjp(x, random([2, 4, 4, 4], 34), 3, { ...lattice, simplify }),
+      view: { stride: [243, 81, 18, 2], offset: 10 },
+      patterns: ["1/1/4", "1/1/4"],
+    },
+    {
+      label: "convUnfold() with stride 2, dilation 2",
+      x,
+      build: (simplify) => convUnfold(x, 3, { ...lattice, simplify }),
+      view: { stride: [81, 18, 2], offset: 10 }, // batch and channels merged
+      patterns: ["1/1/4", "1/1/4"],
+    },
+    {
+      label: "convKfacReduce() with stride 2, dilation 2",
+      x,
+      build: (simplify) => convKfacReduce(x, 3, { ...lattice, simplify }),
+      view: { stride: [243, 81, 18, 2], offset: 10 },
+      patterns: ["1/1/4", "1/1/4", "1/1/4", "1/1/4"], // both factors' unfolded inputs
+    },
+    {
+      label: "1×1 convForward() with stride 2 of 7 inputs",
+      x: x1,
+      build: (simplify) => convForward(x1, random([5, 3, 1], 35), { stride: 2, simplify }),
+      view: { stride: [21, 7, 2], offset: 0 },
+      patterns: [],
+    },
+  ];
+})();
+
+for (const { label, x, build, view, patterns } of LATTICE_CASES) {
+  Deno.test(`simplify() keeps only the inputs a ${label} reads`, () => {
+    const before = snapshot([x]);
+    const plain = build(false);
+    const simplified = build(true);
+    const data = simplified.operands[0];
+    assert.equal(data.data, x.data, "x's operand is not a view of x");
+    assert.deepEqual({ stride: data.stride, offset: data.offset }, view);
+    const plan = contractPath(simplified.equation, ...simplified.operands);
+    assert.deepEqual(
+      plan.patterns.filter((p) => p !== undefined).map((p) =>
+        `${p!.stride}/${p!.dilation}/${p!.inputSize}`
+      ),
+      patterns,
+      simplified.equation,
+    );
+    // A quarter of x's 9×9 planes (rows and columns 1, 3, 5, 7); 4 of the 7 inputs in 1-d.
+    assert.equal(data.size, patterns.length === 0 ? 2 * 3 * 4 : 2 * 3 * 4 * 4);
+    assertAllClose(evaluateSync(simplified), evaluateSync(plain));
+    assertAllClose(
+      contract(simplified.equation, simplified.operands, simplified.shape),
+      evaluateSync(plain),
+    );
+    assert.deepEqual(snapshot([x]), before, "x changed");
+  });
+}
+
+Deno.test("simplify() leaves the lattice of a pattern whose input is the result", () => {
+  // The input gradient scatters onto every input, read or not: its pattern keeps stride 2.
+  const expression = convInputVjp(random([4, 3, 3, 3], 36), random([2, 4, 4, 4], 37), [9, 9], {
+    stride: 2,
+    dilation: 2,
+    padding: 1,
+  });
+  const plan = contractPath(expression.equation, ...expression.operands);
+  assert.deepEqual(
+    plan.patterns.filter((p) => p !== undefined).map((p) => [p!.stride, p!.dilation]),
+    [[2, 2], [2, 2]],
+  );
+});
+
+Deno.test("simplify() on concrete operands builds the lattice's pattern tensor", () => {
+  const x = random([1, 2, 9], 38);
+  const plain = convForward(x, random([3, 2, 3], 39), {
+    stride: 2,
+    dilation: 2,
+    padding: 1,
+    simplify: false,
+  });
+  const simplified = simplify(plain.equation, plain.operands);
+  const plan = contractPath(simplified.equation, ...simplified.operands);
+  const pattern = plan.patterns.find((p) => p !== undefined);
+  assert.equal(pattern?.stride, 1);
+  assert.equal(pattern?.inputSize, 4);
+  assertAllClose(
+    contract(simplified.equation, simplified.operands, plain.shape),
+    evaluateSync(plain),
+  );
+});
 
 Deno.test("simplify() rejects virtual index patterns, which have no numbers", () => {
   const expr = convForward(

@@ -124,8 +124,9 @@ Deno.test("toDot() joins an index shared by three or more ends in a hyperedge po
 Deno.test("toDot() styles index patterns apart from data and labels their hyperparameters", () => {
   const x = zeros([1, 2, 9]);
   const weight = zeros([3, 2, 3]);
-  const expression = convForward(x, weight, { stride: 2, padding: [1], dilation: 2 });
-  const { nodes } = parseDot(toDot(expression, { inputs: { x, weight } }));
+  const options = { stride: 2, padding: [1], dilation: 2 };
+  const built = convForward(x, weight, { ...options, simplify: false });
+  const { nodes } = parseDot(toDot(built, { inputs: { x, weight } }));
   const pattern = nodes.get("op1")!.attributes;
   const data = nodes.get("op0")!.attributes;
   assert.equal(pattern.class, "operand pattern");
@@ -133,6 +134,12 @@ Deno.test("toDot() styles index patterns apart from data and labels their hyperp
   assert.notEqual(pattern.shape, data.shape);
   assert.notEqual(pattern.fillcolor, data.fillcolor);
   assert.equal(pattern.label, "Π0\nK=3 O=4 I=9\nstride 2, padding 1+1, dilation 2");
+  // Simplified, the pattern reads the odd inputs only: a stride-1 pattern over those four.
+  const simplified = parseDot(toDot(convForward(x, weight, options), { inputs: { x, weight } }));
+  assert.equal(
+    simplified.nodes.get("op1")!.attributes.label,
+    "Π0\nK=3 O=4 I=4\nstride 1, padding 1+1, dilation 1",
+  );
 });
 
 Deno.test("toDot() marks every output index with a numbered point in the output cluster", () => {
