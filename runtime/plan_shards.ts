@@ -97,9 +97,10 @@ export interface ShardPlan {
  * recomputed, up to {@linkcode SHARDS_PER_WORKER} per worker, as long as each extra one
  * is worth a round trip and the operands lacking the index are small enough to re-read
  * (a convolution split along its batch: yes; its weight gradient split along channels,
- * which every shard would unfold the whole input for: no). Extra shards shrink (one share
- * each for the first per worker, half that for the next, …), so that the large ones start
- * first and the small ones balance the end. A split that would not make
+ * which every shard would unfold the whole input for: no), in whole rounds (a multiple of
+ * the workers). Extra shards shrink (one share each for the first per worker, half that
+ * for the next, …), so that the large ones start first and the small ones balance the end.
+ * A split that would not make
  * the largest shard at least a quarter cheaper than the whole plan is not worth it, and
  * one shard covers the output.
  *
@@ -209,7 +210,9 @@ function extraShards(plan: ContractionPlan, index: string, count: number, size: 
   if (lacking > 0) {
     pieces = Math.min(pieces, Math.floor(REREAD_SHARE * plan.flops / (REREAD_FLOPS * lacking)));
   }
-  return Math.max(count, pieces);
+  // A whole number of rounds: 3 shards on 2 equally fast workers would leave one idle
+  // while the other runs the third.
+  return Math.max(count, pieces - pieces % count);
 }
 
 /** Elements that every shard of a split along `index` reads whole: the operands lacking
