@@ -11,13 +11,14 @@ import {
 } from "./tensor_network.ts";
 
 /**
- * Applies einconv's simplification rules, in einconv's order, each to a fixpoint:
+ * Applies one rule of this library's, then einconv's simplification rules in einconv's
+ * order, each to a fixpoint:
  *
- * 1. patterns that read only every g-th input (g > 1 divides the stride, when there
- *    are several outputs, and the dilation, when there are several taps; input index
- *    summed) narrow their input index to that lattice, a strided view of the data, and
- *    become patterns over it with stride and dilation divided by g (this rule is not
- *    einconv's: a stride-2 dilation-2 convolution reads a quarter of its input);
+ * 1. (not einconv's) patterns that read only every g-th input (g > 1 divides the stride,
+ *    when there are several outputs, and the dilation, when there are several taps; input
+ *    index summed) narrow their input index to that lattice, a strided view of the data,
+ *    and become patterns over it with stride and dilation divided by g: a stride-2
+ *    dilation-2 convolution reads a quarter of its input;
  * 2. down-sampling patterns (stride > kernel, no padding, no dilation, divisible input,
  *    input index summed) split their input index and keep only the kernel's taps;
  * 3. dense patterns (stride = kernel, no padding, no dilation, divisible input) become
