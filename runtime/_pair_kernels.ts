@@ -15,6 +15,27 @@ import {
   type View,
 } from "./_view.ts";
 
+/**
+ * The order to copy an operand into: its own indices in the order of their strides (batch
+ * first), which reads the source in runs and keeps its outer kept indices as loops (a
+ * strided view of a convolution's input, `[n, c, h, w]`, stays one GEMM per image, written
+ * straight in the output's order), when its contracted indices then fall into one stride
+ * in the order `sum`; else `fallback`, where each group is one stride.
+ */
+function copyOrder(
+  view: View,
+  batch: readonly string[],
+  kept: readonly string[],
+  sum: readonly string[],
+  fallback: string[],
+): string[] {
+  const names = [...batch, ...byStride(view, [...kept, ...sum])];
+  const shape = names.map((name) => dimSize(view, name));
+  const copied = { names, shape, strides: contiguousStrides(shape), data: view.data, offset: 0 };
+  const fits = groupStride(copied, sum) !== null && loopSplit({ ...copied, owned: true }, kept);
+  return fits ? names : fallback;
+}
+
 /** Below this many multiply-adds per batch entry, a direct loop beats packing for GEMM. */
 const DIRECT_LOOP_LIMIT = 512;
 
@@ -56,12 +77,12 @@ export function contractPair(
     (groupStride(b, sum) === null || rightSplit === null ? size(b) : 0);
   const sum = copyCost(orders[0]) <= copyCost(orders[1]) ? orders[0] : orders[1];
   if (leftSplit === null || groupStride(a, sum) === null) {
-    a = sumTo(a, [...batch, ...left, ...sum], dtype);
-    leftSplit = [[], left];
+    a = sumTo(a, copyOrder(a, batch, left, sum, [...batch, ...left, ...sum]), dtype);
+    leftSplit = loopSplit(a, left)!;
   }
   if (groupStride(b, sum) === null || rightSplit === null) {
-    b = sumTo(b, [...batch, ...sum, ...right], dtype);
-    rightSplit = [[], right];
+    b = sumTo(b, copyOrder(b, batch, right, sum, [...batch, ...sum, ...right]), dtype);
+    rightSplit = loopSplit(b, right)!;
   }
   const [leftLoop, leftGroup] = leftSplit;
   const [rightLoop, rightGroup] = rightSplit;
