@@ -7,16 +7,11 @@
 // its data is a strided view of that quarter and its patterns have stride and dilation 1. A
 // 1×1 convolution with stride 2 of an odd-sized input loses its patterns altogether.
 import { expressions, type NdArray, tensor } from "../mod.ts";
+import { hashedValues } from "./_inputs.ts";
 
-/** A float32 tensor of values in [-1, 1) from a fixed linear congruential sequence. */
+/** A float32 tensor of deterministic values in [-0.5, 0.5). */
 function sample(shape: number[], seed: number): NdArray {
-  let state = seed;
-  const size = shape.reduce((a, b) => a * b, 1);
-  const data = Float32Array.from({ length: size }, () => {
-    state = (state * 1103515245 + 12345) % 2147483648;
-    return state / 1073741824 - 1;
-  });
-  return tensor(data, { shape });
+  return tensor(hashedValues(shape.reduce((a, b) => a * b, 1), seed), { shape });
 }
 
 const cases = [

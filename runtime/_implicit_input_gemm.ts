@@ -1,60 +1,30 @@
-// The input gradient of a convolution as an implicit GEMM (see _implicit_gemm.ts): with
-// stride 1 a forward product with mirrored taps, else blocks of Wᵀ·V scatter-added into a
-// padded image.
+// The input gradient of a convolution as an implicit GEMM (see _implicit_gemm.ts): a
+// forward product of the output gradient with mirrored taps, phase by phase when strided.
 import type { DType } from "./tensor.ts";
-import { allocate, forEachOffsetPair, shapeSize } from "./_tensor.ts";
-import {
-  bandInputs,
-  inputBands,
-  lineWindow,
-  outputOffsets,
-  type PaddedGeometry,
-  paddedGeometry,
-  planeTapOffsets,
-  tapOffsets,
-  type TapRule,
-  unstageImage,
-} from "./_padded_image.ts";
-import {
-  gemmInMemory,
-  scatterAddInMemory,
-  wasmMemoryView,
-  wasmScratchReserve,
-  withWasmScratch,
-} from "./_wasm_gemm.ts";
+import { allocate, shapeSize } from "./_tensor.ts";
+import type { TapRule } from "./_padded_image.ts";
 import {
   type BlockOffsets,
   type Data,
-  PLANES_PER_BAND,
-  planesPerChunk,
-  reserveImage,
-  reserveOffsets,
-  roleOffsets,
   type RoleView,
   rowMajorBlocks,
   ruleSizes,
   STAGE_ELEMENTS,
-  stageRoles,
-  stageRows,
 } from "./_implicit_roles.ts";
 import { implicitGemm } from "./_implicit_gemm.ts";
-
-/** Columns of one block of an input gradient: fixed, so that shards sum alike. */
-const SCATTER_WIDTH = 256;
 
 /**
  * Computes `X[batch, rows, channels, i] = Σ_{contracted, k, o : i = i(k, o)}
  * W[batch, contracted, channels, k] · V[batch, rows, contracted, o]` (a convolution's
  * input gradient). With stride 1 in every dimension this is a forward convolution of V
- * with mirrored taps ({@linkcode implicitGemm}); otherwise, per block of outputs, `Wᵀ · V`
- * runs in WASM memory and its columns are scatter-added into a padded image of the inputs
- * they came from. Result blocks `[channels, inputs]` are placed by `blocks` as in
- * {@linkcode implicitGemm}. `v.shapes.taps`/`v.strides.taps` are V's output dimensions,
- * `w`'s its kernel taps. The inputs are
- * completed in bands of input lines (each with the outputs that reach them; a plane's band
- * takes at most about `stageElements / PLANES_PER_BAND`), a few channels at a time within
- * `stageElements`. Bands and column blocks depend on the geometry alone and entries add up
- * in one order, so shards reproduce the whole result bit for bit.
+ * with mirrored taps ({@linkcode implicitGemm}); with strides, the inputs of each phase
+ * (`i ≡ phase` modulo the stride, in every dimension) are such a convolution with the taps
+ * that reach them, whose results fill every stride-th input. Result blocks `[channels,
+ * inputs]` are placed by `blocks` as in {@linkcode implicitGemm}. `v.shapes.taps`/
+ * `v.strides.taps` are V's output dimensions, `w`'s its kernel taps, and every rule's
+ * `base` must step evenly with the tap (as an index pattern's does). Each input adds its
+ * terms in one order whatever the staging budget `stageElements` and whatever channels
+ * a shard holds, so shards reproduce the whole result bit for bit.
  */
 export function implicitInputGemm(
   v: RoleView,
@@ -69,10 +39,10 @@ export function implicitInputGemm(
   const rows = shapeSize(v.shapes.rows);
   const depth = shapeSize(v.shapes.contracted);
   const channels = shapeSize(w.shapes.channels);
-  const { taps, outputs, inputs } = ruleSizes(rules);
+  const { outputs, inputs } = ruleSizes(rules);
   if (rules.every((rule) => rule.stride === 1)) {
     // With stride 1 every input i reads output o = i − base[k]: a forward convolution of
-    // V with the taps mirrored gathers what the scatter would add, at a forward's speed.
+    // V with the taps mirrored gathers what a scatter would add, at a forward's speed.
     const mirrored = rules.map((rule) => ({
       base: rule.base.map((base) => -base),
       stride: 1,
@@ -85,127 +55,165 @@ export function implicitInputGemm(
   const out = target ?? allocate(dtype, batches * rows * channels * inputs);
   if (out.length === 0 || depth === 0 || outputs === 0) return out.fill(0);
   const at = blocks ?? rowMajorBlocks(batches, rows, channels * inputs);
-  const depthOffsets = roleOffsets(v, "contracted");
-  const vOutputs = roleOffsets(v, "taps");
-  // Bands of input lines (with the outputs that reach them, recomputed where neighbours
-  // share them) depend on the geometry alone, like a weight gradient's, so that shards
-  // split along channels sum every entry alike; channels are then staged a few at a time.
-  const bands = inputBands(rules, bandInputs(rules, PLANES_PER_BAND, stageElements));
-  const lineOutputs = rules.length === 0 ? 1 : outputs / rules[0].outputSize;
-  const lineInputs = rules.length === 0 ? 1 : inputs / Math.max(1, rules[0].inputSize);
-  const bandColumns = Math.max(...bands.map((band) => ruleSizes(band.rules).outputs));
-  withWasmScratch(() => {
-    const weightAt = wasmScratchReserve(dtype, channels * taps * depth);
-    const gradAt = wasmScratchReserve(dtype, depth * bandColumns);
-    forEachOffsetPair(v.shapes.batch, v.strides.batch, 0, w.strides.batch, 0, (vb, wb, b) => {
-      stageRoles(w, wb, ["channels", "taps", "contracted"], weightAt, dtype);
-      for (const band of bands) {
-        const columns = ruleSizes(band.rules).outputs;
-        const firstColumn = band.firstOutput * lineOutputs;
-        const window = lineWindow(
-          paddedGeometry(band.rules),
-          band.rules,
-          band.firstLine - band.firstInput,
-          band.endLine - band.firstLine,
-        );
-        forEachOffsetPair(v.shapes.rows, v.strides.rows, 0, v.strides.rows, 0, (vr, _, r) => {
-          const vColumns = vOutputs.slice(firstColumn, firstColumn + columns);
-          stageRows(v.data, v.offset + vb + vr, depthOffsets, vColumns, gradAt, dtype);
-          inputGemmBand(
-            band.rules,
-            window,
-            weightAt,
-            depth,
-            gradAt,
-            channels,
-            out,
-            at.batch[b] + at.rows[r] + band.firstLine * lineInputs,
-            inputs,
-            dtype,
-            stageElements,
-            firstColumn,
-          );
-        });
-      }
-    });
-  });
+  phaseInputGemm(v, w, rules, inputPhases(rules), dtype, out, at, channels, stageElements);
   return out;
 }
 
-/** One band of an input gradient for one rows entry: per few channels, `Wᵀ · V_band` in
- * blocks of columns scatter-added into a zeroed padded image, whose band lines then go to
- * `out` (channel `c` at `outAt + c·outPlaneStride`). The band's outputs start at
- * `firstColumn` of the whole flattened output. */
-function inputGemmBand(
-  rules: readonly TapRule[],
-  window: { geometry: PaddedGeometry; rules: TapRule[] },
-  weightAt: number,
-  depth: number,
-  gradAt: number,
-  channels: number,
-  out: Data,
-  outAt: number,
-  outPlaneStride: number,
-  dtype: DType,
-  stageElements: number,
-  firstColumn: number,
-): void {
-  const geometry = paddedGeometry(rules);
-  const { taps, outputs } = ruleSizes(rules);
-  const chunk = planesPerChunk(channels, geometry.plane, stageElements);
-  const width = Math.min(SCATTER_WIDTH, outputs);
-  withWasmScratch(() => {
-    const imageAt = reserveImage(dtype, chunk * geometry.plane);
-    const columnsAt = wasmScratchReserve(dtype, chunk * taps * width);
-    const rowsAt = reserveOffsets(
-      planeTapOffsets(tapOffsets(rules, geometry), chunk, geometry.plane),
-    );
-    const colsAt = reserveOffsets(outputOffsets(rules, geometry));
-    for (let first = 0; first < channels; first += chunk) {
-      const planes = Math.min(chunk, channels - first);
-      wasmMemoryView(dtype).fill(0, imageAt, imageAt + planes * geometry.plane);
-      // Blocks of columns start at multiples of SCATTER_WIDTH of the whole output (not of
-      // the band), so that every input adds its terms in one order whatever the bands.
-      for (let column = 0, cols = 0; column < outputs; column += cols) {
-        const global = firstColumn + column;
-        cols = Math.min(SCATTER_WIDTH - global % SCATTER_WIDTH, outputs - column);
-        gemmInMemory(
-          dtype,
-          planes * taps,
-          cols,
-          depth,
-          weightAt + first * taps * depth,
-          depth,
-          1,
-          gradAt + column,
-          outputs,
-          1,
-          columnsAt,
-          cols,
-          1,
-          false,
-        );
-        scatterAddInMemory(
-          dtype,
-          imageAt,
-          rowsAt,
-          colsAt + column,
-          planes * taps,
-          cols,
-          columnsAt,
-          cols,
+/** The inputs of one dimension with `i ≡ phase` (mod stride), and the taps that reach them:
+ * every `step`-th from `first`, `count` of them (0: none does). */
+interface Phase {
+  phase: number;
+  inputs: number;
+  first: number;
+  step: number;
+  count: number;
+}
+
+/** Every dimension's phases, one per residue of its stride. */
+function inputPhases(rules: readonly TapRule[]): Phase[][] {
+  const all: Phase[][] = [];
+  for (const rule of rules) {
+    const phases: Phase[] = [];
+    for (let phase = 0; phase < rule.stride; phase++) {
+      const taps: number[] = [];
+      rule.base.forEach((base, k) => {
+        if ((((base - phase) % rule.stride) + rule.stride) % rule.stride === 0) taps.push(k);
+      });
+      const step = taps.length > 1 ? taps[1] - taps[0] : 1;
+      if (taps.some((k, t) => k !== taps[0] + t * step)) {
+        throw new RangeError(
+          `Cannot split an input gradient into phases: tap bases [${rule.base}] do not step evenly`,
         );
       }
-      unstageImage(
-        dtype,
-        imageAt,
-        window.geometry,
-        window.rules,
-        planes,
-        out,
-        outAt + first * outPlaneStride,
-        outPlaneStride,
-      );
+      phases.push({
+        phase,
+        inputs: Math.max(0, Math.ceil((rule.inputSize - phase) / rule.stride)),
+        first: taps[0] ?? 0,
+        step,
+        count: taps.length,
+      });
     }
+    all.push(phases);
+  }
+  return all;
+}
+
+/**
+ * The input gradient with strides, phase by phase: the inputs `i = stride·q + phase` (in
+ * every dimension) are reached only by the taps with `base[k] ≡ phase`, each from output
+ * `o = q + (phase − base[k]) / stride`, so their gradient is a stride-1 forward product of V
+ * with those taps ({@linkcode implicitGemm}), at a forward's speed, whose result then fills
+ * every stride-th input. Phases that no tap reaches are zeros. Each input sums over its taps
+ * in one order whatever the blocks, as in the forward product.
+ */
+function phaseInputGemm(
+  v: RoleView,
+  w: RoleView,
+  rules: readonly TapRule[],
+  phases: readonly Phase[][],
+  dtype: DType,
+  out: Data,
+  at: BlockOffsets,
+  channels: number,
+  stageElements: number,
+): void {
+  const inputs = ruleSizes(rules).inputs;
+  const inputStrides = rules.map((_, d) =>
+    shapeSize(rules.slice(d + 1).map((rule) => rule.inputSize))
+  );
+  const blocks = at.batch.flatMap((batch) => at.rows.map((row) => batch + row));
+  const largest = shapeSize(phases.map((list) => Math.max(...list.map((p) => p.inputs))));
+  const computed = allocate(dtype, blocks.length * channels * largest);
+  forEachPhase(phases, (chosen) => {
+    const count = shapeSize(chosen.map((p) => p.inputs));
+    if (count === 0) return;
+    // Where each line of the phase's inputs (along the last dimension) starts in a
+    // [channels, inputs] block; along the line, one every stride.
+    const last = chosen.length - 1;
+    const lineLength = chosen[last].inputs;
+    const lineStarts = new Int32Array(count / lineLength);
+    const index = new Array<number>(last).fill(0);
+    for (let line = 0; line < lineStarts.length; line++) {
+      let offset = chosen[last].phase;
+      for (let d = 0; d < last; d++) {
+        offset += (chosen[d].phase + index[d] * rules[d].stride) * inputStrides[d];
+      }
+      lineStarts[line] = offset;
+      for (let d = last - 1; d >= 0; d--) {
+        if (++index[d] < chosen[d].inputs) break;
+        index[d] = 0;
+      }
+    }
+    const lines = { starts: lineStarts, length: lineLength, step: rules[last].stride };
+    if (chosen.some((p) => p.count === 0)) {
+      spreadLines(out, null, blocks, channels, inputs, lines);
+      return;
+    }
+    const phaseRules: TapRule[] = rules.map((rule, d) => {
+      const p = chosen[d];
+      const base = new Int32Array(p.count);
+      for (let t = 0; t < p.count; t++) {
+        base[t] = (p.phase - rule.base[p.first + t * p.step]) / rule.stride;
+      }
+      return {
+        base,
+        stride: 1,
+        kernelSize: p.count,
+        outputSize: p.inputs,
+        inputSize: rule.outputSize,
+      };
+    });
+    let offset = w.offset;
+    chosen.forEach((p, d) => offset += p.first * w.strides.taps[d]);
+    const taps: RoleView = {
+      data: w.data,
+      offset,
+      shapes: { ...w.shapes, taps: chosen.map((p) => p.count) },
+      strides: { ...w.strides, taps: chosen.map((p, d) => p.step * w.strides.taps[d]) },
+    };
+    const result = computed.subarray(0, blocks.length * channels * count);
+    implicitGemm(v, taps, phaseRules, dtype, result, undefined, stageElements);
+    spreadLines(out, result, blocks, channels, inputs, lines);
   });
+}
+
+/** Writes `values` (zeros when null), `[blocks, channels, lines, length]` row-major, into
+ * `out`: line `l` of channel `c` of block `b` from `blocks[b] + c·inputs + starts[l]`, one
+ * value every `step`. */
+function spreadLines(
+  out: Data,
+  values: Data | null,
+  blocks: readonly number[],
+  channels: number,
+  inputs: number,
+  lines: { starts: Int32Array; length: number; step: number },
+): void {
+  const { starts, length, step } = lines;
+  let from = 0;
+  for (const block of blocks) {
+    for (let c = 0, base = block; c < channels; c++, base += inputs) {
+      for (let l = 0; l < starts.length; l++) {
+        let to = base + starts[l];
+        if (values === null) {
+          for (let t = 0; t < length; t++, to += step) out[to] = 0;
+        } else {
+          for (let t = 0; t < length; t++, to += step) out[to] = values[from++];
+        }
+      }
+    }
+  }
+}
+
+/** Calls `visit` with every combination of one phase per dimension. */
+function forEachPhase(phases: readonly Phase[][], visit: (chosen: Phase[]) => void): void {
+  const index = new Array<number>(phases.length).fill(0);
+  for (;;) {
+    visit(index.map((i, d) => phases[d][i]));
+    let d = phases.length - 1;
+    for (; d >= 0; d--) {
+      if (++index[d] < phases[d].length) break;
+      index[d] = 0;
+    }
+    if (d < 0) return;
+  }
 }

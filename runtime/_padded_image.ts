@@ -139,78 +139,17 @@ export function outputBands(rules: readonly TapRule[], outputsPerBand: number): 
   const bands: Band[] = [];
   for (let start = 0; start < first.outputSize; start += outputsPerBand) {
     const count = Math.min(outputsPerBand, first.outputSize - start);
-    bands.push(band(rules, start, count, Infinity, -Infinity));
-  }
-  return bands;
-}
-
-/** A band of inputs along the first dimension: the outputs that read them, and the lines
- * `[firstLine, endLine)` (counted like the whole rules' inputs) it completes. */
-export interface InputBand extends Band {
-  readonly firstLine: number;
-  readonly endLine: number;
-}
-
-/**
- * How many input lines of the first dimension one band of an input gradient may complete
- * so that `planes` padded planes of the band (its lines, and the lines its outputs also
- * reach) take about `elements` at most (at least one line, at most all of them).
- */
-export function bandInputs(rules: readonly TapRule[], planes: number, elements: number): number {
-  if (rules.length === 0) return 1;
-  const [first] = rules;
-  const geometry = paddedGeometry(rules);
-  if (planes * geometry.plane <= elements) return Math.max(1, first.inputSize);
-  const lines = Math.floor(elements / (planes * geometry.strides[0])) - 2 * tapSpan(first);
-  return Math.min(Math.max(1, first.inputSize), Math.max(1, lines));
-}
-
-/**
- * Splits the inputs of the first dimension into bands of `inputsPerBand` lines, each with
- * every output that reads one of its lines (neighbouring bands share outputs) and a padded
- * image that holds its lines and all the inputs those outputs read. Scattering the band's
- * outputs into that image completes its own lines; the others are left to their bands.
- */
-export function inputBands(rules: readonly TapRule[], inputsPerBand: number): InputBand[] {
-  if (rules.length === 0 || inputsPerBand >= rules[0].inputSize || rules[0].stride < 1) {
-    const lines = rules.length === 0 ? 1 : rules[0].inputSize;
-    return [{ rules, firstOutput: 0, firstInput: 0, firstLine: 0, endLine: lines }];
-  }
-  const [first] = rules;
-  const bands: InputBand[] = [];
-  for (let line = 0; line < first.inputSize; line += inputsPerBand) {
-    const end = Math.min(line + inputsPerBand, first.inputSize);
-    let from = first.outputSize;
-    let to = 0;
-    for (const base of first.base) {
-      from = Math.min(from, Math.max(0, Math.ceil((line - base) / first.stride)));
-      to = Math.max(
-        to,
-        Math.min(first.outputSize, Math.floor((end - 1 - base) / first.stride) + 1),
-      );
-    }
-    const count = Math.max(0, to - from);
-    bands.push({
-      ...band(rules, count > 0 ? from : 0, count, line, end),
-      firstLine: line,
-      endLine: end,
-    });
+    bands.push(band(rules, start, count));
   }
   return bands;
 }
 
 /** The band of outputs `[start, start + count)` along the first dimension, its image
- * holding every input they read and the inputs `[keepLow, keepHigh)`. */
-function band(
-  rules: readonly TapRule[],
-  start: number,
-  count: number,
-  keepLow: number,
-  keepHigh: number,
-): Band {
+ * holding every input they read. */
+function band(rules: readonly TapRule[], start: number, count: number): Band {
   const [first, ...rest] = rules;
-  let low = keepLow;
-  let high = keepHigh;
+  let low = Infinity;
+  let high = -Infinity;
   for (const base of count > 0 ? first.base : []) {
     low = Math.min(low, base + start * first.stride);
     high = Math.max(high, base + (start + count - 1) * first.stride + 1);
@@ -366,65 +305,6 @@ function stageImageByElement(
       advance(index, outer);
     }
   }
-}
-
-/** Copies the interiors of `planes` padded planes at `at` in WASM memory into `out`,
- * plane `p` as contiguous inputs from `outAt + p·outPlaneStride`. */
-export function unstageImage(
-  dtype: WasmGemmDType,
-  at: number,
-  geometry: PaddedGeometry,
-  rules: readonly TapRule[],
-  planes: number,
-  out: Data,
-  outAt: number,
-  outPlaneStride: number = geometry.inputs,
-): void {
-  const size = planes * geometry.inputs;
-  if (size === 0) return;
-  const strides = contiguousStrides(rules.map((r) => r.inputSize));
-  withWasmScratch(() => {
-    const copyAt = wasmScratchReserve(dtype, size);
-    forEachRun(geometry, rules, planes, strides, (from, to, lines, lineStride, padStride) => {
-      copyRunsInMemory(
-        dtype,
-        lines,
-        rules.at(-1)!.inputSize,
-        at + to,
-        padStride,
-        copyAt + from.plane * geometry.inputs + from.offset,
-        lineStride,
-      );
-    });
-    const heap = wasmMemoryView(dtype);
-    if (outPlaneStride === geometry.inputs) {
-      out.set(heap.subarray(copyAt, copyAt + size), outAt);
-      return;
-    }
-    for (let p = 0; p < planes; p++) {
-      const from = copyAt + p * geometry.inputs;
-      out.set(heap.subarray(from, from + geometry.inputs), outAt + p * outPlaneStride);
-    }
-  });
-}
-
-/** The padded planes of `geometry` seen as holding only the input lines `[first, first +
- * count)` of the first dimension (with `rules` to match), for unstageImage. */
-export function lineWindow(
-  geometry: PaddedGeometry,
-  rules: readonly TapRule[],
-  first: number,
-  count: number,
-): { geometry: PaddedGeometry; rules: TapRule[] } {
-  const [rule, ...rest] = rules;
-  return {
-    geometry: {
-      ...geometry,
-      before: [geometry.before[0] + first, ...geometry.before.slice(1)],
-      inputs: count * shapeSize(rest.map((r) => r.inputSize)),
-    },
-    rules: [{ ...rule, inputSize: count }, ...rest],
-  };
 }
 
 /** Steps a row-major multi-index forward by one, wrapping. */

@@ -57,8 +57,6 @@ interface Kernels {
   gemmF64: KernelEntry;
   gemmIndirectF32: IndirectEntry;
   gemmIndirectF64: IndirectEntry;
-  scatterAddF32: ScatterEntry;
-  scatterAddF64: ScatterEntry;
   rowIndirectF32: RowEntry;
   rowIndirectF64: RowEntry;
   copyRuns(
@@ -99,16 +97,6 @@ type IndirectEntry = (
   cColStride: number,
   accumulate: number,
   work: number,
-) => void;
-
-type ScatterEntry = (
-  x: number,
-  rowOffsets: number,
-  colOffsets: number,
-  rows: number,
-  cols: number,
-  c: number,
-  cRowStride: number,
 ) => void;
 
 type KernelEntry = (
@@ -568,40 +556,6 @@ export function gemmIndirectInMemory(
       work,
     );
   });
-}
-
-/**
- * Scatter-adds a rows×cols block C in WASM memory (rows `cRowStride` apart, columns
- * contiguous): `X[xOffset + rowOffsets[r] + colOffsets[j]] += C[r, j]`, r then j ascending.
- * The offsets are int32 regions as for {@linkcode gemmIndirectInMemory}; targets may repeat
- * (the additions happen in that order). The addresses are the caller's to keep inside the
- * memory.
- *
- * @param dtype Element type of X and C.
- * @param xOffset Element offset that the offsets count from.
- * @param rowOffsets Int32 offset of the rows' offsets.
- * @param colOffsets Int32 offset of the columns' offsets.
- * @param rows Rows of C.
- * @param cols Columns of C.
- * @param cOffset Element offset of C[0, 0].
- * @param cRowStride Elements from one row of C to the next.
- */
-export function scatterAddInMemory(
-  dtype: WasmGemmDType,
-  xOffset: number,
-  rowOffsets: number,
-  colOffsets: number,
-  rows: number,
-  cols: number,
-  cOffset: number,
-  cRowStride: number,
-): void {
-  const state = current();
-  const size = elementSize(dtype);
-  if (rows === 0 || cols === 0) return;
-  checkView("c", cOffset, cRowStride, 1, rows, cols, state.size / size);
-  const kernel = size === 8 ? state.kernels.scatterAddF64 : state.kernels.scatterAddF32;
-  kernel(xOffset * size, rowOffsets * 4, colOffsets * 4, rows, cols, cOffset * size, cRowStride);
 }
 
 /**

@@ -3,7 +3,6 @@ import {
   forceWasmGemmBuild,
   gemmIndirectInMemory,
   gemmInMemory,
-  scatterAddInMemory,
   wasmGemmBuilds,
   type WasmGemmDType,
   wasmMemoryView,
@@ -129,42 +128,6 @@ for (const build of wasmGemmBuilds()) {
       }
     });
   }
-}
-
-for (const dtype of ["float32", "float64"] as const) {
-  Deno.test(`scatterAddInMemory() adds every entry into its target (${dtype})`, () => {
-    withWasmScratch(() => {
-      const random = mulberry32(7);
-      const [rows, cols] = [9, 23];
-      // Rows overlap one another; within a row, targets are distinct.
-      const rowOffsets = Array.from({ length: rows }, (_, r) => 5 * r);
-      for (const layout of [LAYOUTS.consecutive, LAYOUTS["two apart"], LAYOUTS["rows of 7"]]) {
-        const colOffsets = layout(cols, random);
-        const span = Math.max(...rowOffsets) + Math.max(...colOffsets) + 1;
-        const x = wasmScratchReserve(dtype, span);
-        const c = wasmScratchReserve(dtype, rows * cols);
-        const rowsAt = wasmScratchReserve("int32", rows);
-        const colsAt = wasmScratchReserve("int32", cols);
-        const heap = wasmMemoryView(dtype);
-        for (let i = 0; i < span; i++) heap[x + i] = random();
-        for (let i = 0; i < rows * cols; i++) heap[c + i] = random();
-        const expected = Array.from(heap.subarray(x, x + span));
-        for (let r = 0; r < rows; r++) {
-          for (let j = 0; j < cols; j++) {
-            const at = rowOffsets[r] + colOffsets[j];
-            expected[at] = dtype === "float32"
-              ? Math.fround(expected[at] + heap[c + r * cols + j])
-              : expected[at] + heap[c + r * cols + j];
-          }
-        }
-        const ints = wasmMemoryView("int32");
-        ints.set(rowOffsets, rowsAt);
-        ints.set(colOffsets, colsAt);
-        scatterAddInMemory(dtype, x, rowsAt, colsAt, rows, cols, c, cols);
-        assert.deepEqual(Array.from(wasmMemoryView(dtype).subarray(x, x + span)), expected);
-      }
-    });
-  });
 }
 
 Deno.test("gemmIndirectInMemory() rejects offset tables outside the memory", () => {

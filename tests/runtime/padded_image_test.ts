@@ -5,7 +5,6 @@ import {
   stageImage,
   tapOffsets,
   type TapRule,
-  unstageImage,
 } from "../../runtime/_padded_image.ts";
 import { wasmMemoryView, wasmScratchReserve, withWasmScratch } from "../../runtime/_wasm_gemm.ts";
 import { mulberry32 } from "../_random.ts";
@@ -75,7 +74,7 @@ function layouts(sizes: number[]): Record<string, { strides: number[]; planes: n
 }
 
 for (const [name, rules] of Object.entries(GEOMETRIES)) {
-  Deno.test(`stageImage() pads every layout like a direct loop, unstageImage() undoes it (${name})`, () => {
+  Deno.test(`stageImage() pads every layout like a direct loop (${name})`, () => {
     const geometry = paddedGeometry(rules);
     const sizes = rules.map((r) => r.inputSize);
     for (const [layoutName, { strides, planes }] of Object.entries(layouts(sizes))) {
@@ -113,16 +112,6 @@ for (const [name, rules] of Object.entries(GEOMETRIES)) {
           const outputs = outputOffsets(rules, geometry);
           const last = Math.max(...taps) + Math.max(...outputs);
           assert.ok(last < geometry.plane, label);
-          const out = dtype === "float32"
-            ? new Float32Array(planes.length * geometry.inputs + 2)
-            : new Float64Array(planes.length * geometry.inputs + 2);
-          unstageImage(dtype, at, geometry, rules, planes.length, out, 1);
-          const back = planes.flatMap((planeAt) =>
-            [...indices(sizes)].map((index) =>
-              src[planeAt + index.reduce((sum, i, d) => sum + i * strides[d], 0)]
-            )
-          );
-          assert.deepEqual(Array.from(out), [0, ...back, 0], label);
         });
       }
     }
