@@ -26,7 +26,9 @@ import {
  * 4. identities are pruned: duplicates dropped, self-contained ones become their trace,
  *    ones that connect to another operand are removed by renaming an index;
  * 5. parallel indices (adjacent in the same order wherever either occurs) are merged;
- * 6. size-1 indices are squeezed from every operand with more than one index.
+ * 6. size-1 indices are squeezed from every operand with more than one index, except
+ *    those an index pattern holds (a 1×1 kernel's, which stay on the weight too), so that
+ *    the planner still sees a gather, a scatter or a convolution.
  *
  * The result has the same value and the same row-major element order of its output.
  *
@@ -262,7 +264,13 @@ function nextParallelPair(network: TensorNetwork): [string, string] | null {
  * index that is not an identity. */
 function squeezeUnitIndices(network: TensorNetwork): TensorNetwork {
   const sizes = networkSizes(network);
-  const unit = new Set([...sizes].filter(([, size]) => size === 1).map(([name]) => name));
+  // An index pattern keeps its [K, O, I] form, and every operand its indices (a 1×1
+  // kernel's K of size 1), so that the planner still sees a gather, a scatter or a
+  // convolution, not dense matrices.
+  const held = new Set(network.operands.flatMap((t) => t.pattern ? t.indices : []));
+  const unit = new Set(
+    [...sizes].filter(([name, size]) => size === 1 && !held.has(name)).map(([name]) => name),
+  );
   const operands = network.operands.map((t) => {
     if (t.isIdentity) return t;
     let squeezed = t;

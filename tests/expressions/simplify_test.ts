@@ -542,6 +542,24 @@ Deno.test("simplify() leaves the lattice of a pattern whose input is the result"
   );
 });
 
+Deno.test("simplify() keeps a 1×1 kernel's patterns whole, so the planner sees a convolution", () => {
+  // The input gradient of a 1×1 stride-2 convolution scatters onto every other input: its
+  // patterns [1, 4, 8] and the weight's size-1 kernel indices stay, and the plan is the
+  // input-gradient implicit GEMM rather than products with dense 0/1 matrices.
+  const w = random([6, 3, 1, 1], 40);
+  const v = random([2, 6, 4, 4], 41);
+  const plain = convInputVjp(w, v, [8, 8], { stride: 2, simplify: false });
+  const simplified = convInputVjp(w, v, [8, 8], { stride: 2 });
+  const plan = contractPath(simplified.equation, ...simplified.operands);
+  assert.deepEqual(
+    plan.patterns.filter((p) => p !== undefined).map((p) => [p!.kernelSize, p!.outputSize]),
+    [[1, 4], [1, 4]],
+    simplified.equation,
+  );
+  assert.equal(plan.implicitGemm?.kind, "input");
+  assertAllClose(evaluateSync(simplified), evaluateSync(plain));
+});
+
 Deno.test("simplify() on concrete operands builds the lattice's pattern tensor", () => {
   const x = random([1, 2, 9], 38);
   const plain = convForward(x, random([3, 2, 3], 39), {
