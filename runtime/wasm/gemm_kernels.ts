@@ -704,7 +704,17 @@ function packBIndirect<T>(x: usize, rows: usize, cols: usize, kc: i32, nc: i32, 
     while (p < kc) {
       const row = load<i32>(rows + <usize> (p * 4));
       if (count == nr && p + lanes <= kc && consecutive(rows + <usize> (p * 4), row, lanes)) {
-        packColumnsIndirect<T>(x + bytes<T>(row), colAt, out);
+        packColumnsIndirect<T>(x + bytes<T>(row), colAt, out, false);
+        out += <usize> (lanes * nr * es);
+        p += lanes;
+        continue;
+      }
+      // Rows two apart (a weight gradient with stride 2): every other value down each column.
+      if (
+        es == 4 && count == nr && p + lanes <= kc &&
+        evenlySpaced(rows + <usize> (p * 4), row, lanes, 2)
+      ) {
+        packColumnsIndirect<T>(x + bytes<T>(row), colAt, out, true);
         out += <usize> (lanes * nr * es);
         p += lanes;
         continue;
@@ -719,6 +729,11 @@ function packBIndirect<T>(x: usize, rows: usize, cols: usize, kc: i32, nc: i32, 
       p++;
     }
   }
+}
+
+/** The vector at `at`, or (float32, `twoApart`) the even lanes of the eight values there. */
+function columnAt<T>(at: usize, twoApart: bool): v128 {
+  return sizeof<T>() == 4 && twoApart ? evenLanes(at) : v128.load(at);
 }
 
 /** The even lanes of the eight float32 values at `at`: values 0, 2, 4 and 6. */
@@ -752,19 +767,21 @@ function evenlySpaced(at: usize, first: i32, count: i32, step: i32): bool {
 }
 
 /**
- * Packs one v128's worth of consecutive rows (4 for float32, 2 for float64) of NR columns that
- * start at `x + size·cols[j]`: loads a vector down every column and transposes them.
+ * Packs one v128's worth of consecutive rows (4 for float32, 2 for float64), or for float32
+ * with `twoApart` of rows two apart, of NR columns that start at `x + size·cols[j]`: loads a
+ * vector down every column and transposes them. Rows two apart read one value past the
+ * last (callers leave room for it).
  */
-function packColumnsIndirect<T>(x: usize, cols: usize, out: usize): void {
-  const c0 = v128.load(x + bytes<T>(load<i32>(cols)));
-  const c1 = v128.load(x + bytes<T>(load<i32>(cols, 4)));
-  const c2 = v128.load(x + bytes<T>(load<i32>(cols, 8)));
-  const c3 = v128.load(x + bytes<T>(load<i32>(cols, 12)));
+function packColumnsIndirect<T>(x: usize, cols: usize, out: usize, twoApart: bool): void {
+  const c0 = columnAt<T>(x + bytes<T>(load<i32>(cols)), twoApart);
+  const c1 = columnAt<T>(x + bytes<T>(load<i32>(cols, 4)), twoApart);
+  const c2 = columnAt<T>(x + bytes<T>(load<i32>(cols, 8)), twoApart);
+  const c3 = columnAt<T>(x + bytes<T>(load<i32>(cols, 12)), twoApart);
   if (sizeof<T>() == 4) {
-    const c4 = v128.load(x + bytes<T>(load<i32>(cols, 16)));
-    const c5 = v128.load(x + bytes<T>(load<i32>(cols, 20)));
-    const c6 = v128.load(x + bytes<T>(load<i32>(cols, 24)));
-    const c7 = v128.load(x + bytes<T>(load<i32>(cols, 28)));
+    const c4 = columnAt<T>(x + bytes<T>(load<i32>(cols, 16)), twoApart);
+    const c5 = columnAt<T>(x + bytes<T>(load<i32>(cols, 20)), twoApart);
+    const c6 = columnAt<T>(x + bytes<T>(load<i32>(cols, 24)), twoApart);
+    const c7 = columnAt<T>(x + bytes<T>(load<i32>(cols, 28)), twoApart);
     let t0 = i32x4.shuffle(c0, c1, 0, 4, 1, 5);
     let t1 = i32x4.shuffle(c2, c3, 0, 4, 1, 5);
     let t2 = i32x4.shuffle(c0, c1, 2, 6, 3, 7);

@@ -14,7 +14,8 @@ import { mulberry32 } from "../_random.ts";
 /** Offset tables that exercise every packing path of the indirect B: runs of consecutive
  * offsets (vector copies), offsets two apart (float32 even lanes), lines of either, whose
  * slivers cross from one line to the next (float32 blends of two runs), consecutive rows
- * (transposed loads) and scattered ones (one by one). */
+ * (transposed loads), rows two apart (float32 even lanes, transposed) and scattered ones
+ * (one by one). */
 const LAYOUTS: Record<string, (count: number, random: () => number) => number[]> = {
   consecutive: (count) => Array.from({ length: count }, (_, i) => 3 + i),
   "two apart": (count) => Array.from({ length: count }, (_, i) => 2 * i + 1),
