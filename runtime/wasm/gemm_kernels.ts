@@ -704,7 +704,7 @@ function packBIndirect<T>(x: usize, rows: usize, cols: usize, kc: i32, nc: i32, 
     while (p < kc) {
       const row = load<i32>(rows + <usize> (p * 4));
       if (count == nr && p + lanes <= kc && consecutive(rows + <usize> (p * 4), row, lanes)) {
-        packColumnsIndirect<T>(x + bytes<T>(row), colAt, out, false);
+        packColumnsIndirect<T>(x + bytes<T>(row), colAt, out);
         out += <usize> (lanes * nr * es);
         p += lanes;
         continue;
@@ -714,7 +714,7 @@ function packBIndirect<T>(x: usize, rows: usize, cols: usize, kc: i32, nc: i32, 
         es == 4 && count == nr && p + lanes <= kc &&
         evenlySpaced(rows + <usize> (p * 4), row, lanes, 2)
       ) {
-        packColumnsIndirect<T>(x + bytes<T>(row), colAt, out, true);
+        packColumnsTwoApart(x + bytes<T>(row), colAt, out);
         out += <usize> (lanes * nr * es);
         p += lanes;
         continue;
@@ -729,11 +729,6 @@ function packBIndirect<T>(x: usize, rows: usize, cols: usize, kc: i32, nc: i32, 
       p++;
     }
   }
-}
-
-/** The vector at `at`, or (float32, `twoApart`) the even lanes of the eight values there. */
-function columnAt<T>(at: usize, twoApart: bool): v128 {
-  return sizeof<T>() == 4 && twoApart ? evenLanes(at) : v128.load(at);
 }
 
 /** The even lanes of the eight float32 values at `at`: values 0, 2, 4 and 6. */
@@ -767,43 +762,72 @@ function evenlySpaced(at: usize, first: i32, count: i32, step: i32): bool {
 }
 
 /**
- * Packs one v128's worth of consecutive rows (4 for float32, 2 for float64), or for float32
- * with `twoApart` of rows two apart, of NR columns that start at `x + size·cols[j]`: loads a
- * vector down every column and transposes them. Rows two apart read one value past the
- * last (callers leave room for it).
+ * Packs one v128's worth of consecutive rows (4 for float32, 2 for float64) of NR columns that
+ * start at `x + size·cols[j]`: loads a vector down every column and transposes them.
  */
-function packColumnsIndirect<T>(x: usize, cols: usize, out: usize, twoApart: bool): void {
-  const c0 = columnAt<T>(x + bytes<T>(load<i32>(cols)), twoApart);
-  const c1 = columnAt<T>(x + bytes<T>(load<i32>(cols, 4)), twoApart);
-  const c2 = columnAt<T>(x + bytes<T>(load<i32>(cols, 8)), twoApart);
-  const c3 = columnAt<T>(x + bytes<T>(load<i32>(cols, 12)), twoApart);
+function packColumnsIndirect<T>(x: usize, cols: usize, out: usize): void {
+  const c0 = v128.load(x + bytes<T>(load<i32>(cols)));
+  const c1 = v128.load(x + bytes<T>(load<i32>(cols, 4)));
+  const c2 = v128.load(x + bytes<T>(load<i32>(cols, 8)));
+  const c3 = v128.load(x + bytes<T>(load<i32>(cols, 12)));
   if (sizeof<T>() == 4) {
-    const c4 = columnAt<T>(x + bytes<T>(load<i32>(cols, 16)), twoApart);
-    const c5 = columnAt<T>(x + bytes<T>(load<i32>(cols, 20)), twoApart);
-    const c6 = columnAt<T>(x + bytes<T>(load<i32>(cols, 24)), twoApart);
-    const c7 = columnAt<T>(x + bytes<T>(load<i32>(cols, 28)), twoApart);
-    let t0 = i32x4.shuffle(c0, c1, 0, 4, 1, 5);
-    let t1 = i32x4.shuffle(c2, c3, 0, 4, 1, 5);
-    let t2 = i32x4.shuffle(c0, c1, 2, 6, 3, 7);
-    let t3 = i32x4.shuffle(c2, c3, 2, 6, 3, 7);
-    v128.store(out, i64x2.shuffle(t0, t1, 0, 2));
-    v128.store(out, i64x2.shuffle(t0, t1, 1, 3), 32);
-    v128.store(out, i64x2.shuffle(t2, t3, 0, 2), 64);
-    v128.store(out, i64x2.shuffle(t2, t3, 1, 3), 96);
-    t0 = i32x4.shuffle(c4, c5, 0, 4, 1, 5);
-    t1 = i32x4.shuffle(c6, c7, 0, 4, 1, 5);
-    t2 = i32x4.shuffle(c4, c5, 2, 6, 3, 7);
-    t3 = i32x4.shuffle(c6, c7, 2, 6, 3, 7);
-    v128.store(out, i64x2.shuffle(t0, t1, 0, 2), 16);
-    v128.store(out, i64x2.shuffle(t0, t1, 1, 3), 48);
-    v128.store(out, i64x2.shuffle(t2, t3, 0, 2), 80);
-    v128.store(out, i64x2.shuffle(t2, t3, 1, 3), 112);
+    const c4 = v128.load(x + bytes<T>(load<i32>(cols, 16)));
+    const c5 = v128.load(x + bytes<T>(load<i32>(cols, 20)));
+    const c6 = v128.load(x + bytes<T>(load<i32>(cols, 24)));
+    const c7 = v128.load(x + bytes<T>(load<i32>(cols, 28)));
+    storeColumnsF32(out, c0, c1, c2, c3, c4, c5, c6, c7);
   } else {
     v128.store(out, i64x2.shuffle(c0, c1, 0, 2));
     v128.store(out, i64x2.shuffle(c2, c3, 0, 2), 16);
     v128.store(out, i64x2.shuffle(c0, c1, 1, 3), 32);
     v128.store(out, i64x2.shuffle(c2, c3, 1, 3), 48);
   }
+}
+
+/** packColumnsIndirect for four float32 rows two apart: the even lanes of eight values
+ * down every column (one value past the last row is read; callers leave room for it). */
+function packColumnsTwoApart(x: usize, cols: usize, out: usize): void {
+  storeColumnsF32(
+    out,
+    evenLanes(x + bytes<f32>(load<i32>(cols))),
+    evenLanes(x + bytes<f32>(load<i32>(cols, 4))),
+    evenLanes(x + bytes<f32>(load<i32>(cols, 8))),
+    evenLanes(x + bytes<f32>(load<i32>(cols, 12))),
+    evenLanes(x + bytes<f32>(load<i32>(cols, 16))),
+    evenLanes(x + bytes<f32>(load<i32>(cols, 20))),
+    evenLanes(x + bytes<f32>(load<i32>(cols, 24))),
+    evenLanes(x + bytes<f32>(load<i32>(cols, 28))),
+  );
+}
+
+/** Stores eight float32 columns of four rows as four rows of eight (NR) values. */
+function storeColumnsF32(
+  out: usize,
+  c0: v128,
+  c1: v128,
+  c2: v128,
+  c3: v128,
+  c4: v128,
+  c5: v128,
+  c6: v128,
+  c7: v128,
+): void {
+  let t0 = i32x4.shuffle(c0, c1, 0, 4, 1, 5);
+  let t1 = i32x4.shuffle(c2, c3, 0, 4, 1, 5);
+  let t2 = i32x4.shuffle(c0, c1, 2, 6, 3, 7);
+  let t3 = i32x4.shuffle(c2, c3, 2, 6, 3, 7);
+  v128.store(out, i64x2.shuffle(t0, t1, 0, 2));
+  v128.store(out, i64x2.shuffle(t0, t1, 1, 3), 32);
+  v128.store(out, i64x2.shuffle(t2, t3, 0, 2), 64);
+  v128.store(out, i64x2.shuffle(t2, t3, 1, 3), 96);
+  t0 = i32x4.shuffle(c4, c5, 0, 4, 1, 5);
+  t1 = i32x4.shuffle(c6, c7, 0, 4, 1, 5);
+  t2 = i32x4.shuffle(c4, c5, 2, 6, 3, 7);
+  t3 = i32x4.shuffle(c6, c7, 2, 6, 3, 7);
+  v128.store(out, i64x2.shuffle(t0, t1, 0, 2), 16);
+  v128.store(out, i64x2.shuffle(t0, t1, 1, 3), 48);
+  v128.store(out, i64x2.shuffle(t2, t3, 0, 2), 80);
+  v128.store(out, i64x2.shuffle(t2, t3, 1, 3), 112);
 }
 
 function maddF32(a: v128, b: v128, c: v128): v128 {
