@@ -4,6 +4,7 @@ import { allocate, forEachOffsetPair, shapeSize } from "./_tensor.ts";
 import {
   outputBands,
   outputOffsets,
+  type PaddedGeometry,
   paddedGeometry,
   planeTapOffsets,
   stageImage,
@@ -66,6 +67,9 @@ export function implicitWeightGemm(
   withWasmScratch(() => {
     const resultAt = wasmScratchReserve(dtype, channels * columns);
     const gradAt = wasmScratchReserve(dtype, channels * ruleSizes(bands[0].rules).outputs);
+    // Each band's geometry and offset tables serve every batch and contracted entry (a
+    // grouped convolution's weight gradient has one per group and image).
+    const layouts = bands.map((band) => bandLayout(band.rules, rows, stageElements));
     forEachOffsetPair(t.shapes.batch, t.strides.batch, 0, v.strides.batch, 0, (tb, vb, b) => {
       let accumulate = false;
       forEachOffsetPair(
@@ -75,7 +79,7 @@ export function implicitWeightGemm(
         v.strides.contracted,
         0,
         (ts, vs) => {
-          for (const band of bands) {
+          bands.forEach((band, at) => {
             const firstColumn = band.firstOutput * lineOutputs;
             const bandColumns = ruleSizes(band.rules).outputs;
             stageRows(
@@ -91,6 +95,7 @@ export function implicitWeightGemm(
             weightGemmBand(
               t,
               band.rules,
+              layouts[at],
               planeOffsets.map((p) => base + p),
               gradAt,
               channels,
@@ -98,10 +103,9 @@ export function implicitWeightGemm(
               columns,
               accumulate,
               dtype,
-              stageElements,
             );
             accumulate = true;
-          }
+          });
         },
       );
       const heap = wasmMemoryView(dtype);
@@ -122,11 +126,33 @@ function weightBandOutputs(rules: readonly TapRule[], stageElements: number): nu
   return Math.min(first.outputSize, Math.max(1, Math.floor(lines)));
 }
 
+/** A band's padded geometry, how many of its planes are staged at once, and its offset
+ * tables (in WASM memory, reserved in the caller's scratch). */
+interface BandLayout {
+  geometry: PaddedGeometry;
+  chunk: number;
+  rowsAt: number;
+  colsAt: number;
+}
+
+/** The layout of a band of `planes` planes staged within `stageElements`. */
+function bandLayout(rules: readonly TapRule[], planes: number, stageElements: number): BandLayout {
+  const geometry = paddedGeometry(rules);
+  const chunk = planesPerChunk(planes, geometry.plane, stageElements);
+  return {
+    geometry,
+    chunk,
+    rowsAt: reserveOffsets(outputOffsets(rules, geometry)),
+    colsAt: reserveOffsets(planeTapOffsets(tapOffsets(rules, geometry), chunk, geometry.plane)),
+  };
+}
+
 /** One band of a weight gradient: C[:, (p, k)] (+)= V_band · U_band(p, k)ᵀ for all planes
- * `p` of `planeStarts`, staged as many planes at a time as fit in `stageElements`. */
+ * `p` of `planeStarts`, staged `layout.chunk` planes at a time. */
 function weightGemmBand(
   t: RoleView,
   rules: readonly TapRule[],
+  layout: BandLayout,
   planeStarts: readonly number[],
   gradAt: number,
   channels: number,
@@ -134,17 +160,11 @@ function weightGemmBand(
   columns: number,
   accumulate: boolean,
   dtype: DType,
-  stageElements: number,
 ): void {
-  const geometry = paddedGeometry(rules);
+  const { geometry, chunk, rowsAt, colsAt } = layout;
   const { taps, outputs } = ruleSizes(rules);
-  const chunk = planesPerChunk(planeStarts.length, geometry.plane, stageElements);
   withWasmScratch(() => {
     const imageAt = reserveImage(dtype, chunk * geometry.plane);
-    const rowsAt = reserveOffsets(outputOffsets(rules, geometry));
-    const colsAt = reserveOffsets(
-      planeTapOffsets(tapOffsets(rules, geometry), chunk, geometry.plane),
-    );
     for (let first = 0; first < planeStarts.length; first += chunk) {
       const planes = planeStarts.slice(first, first + chunk);
       stageImage(dtype, imageAt, geometry, rules, t.data, planes, t.strides.taps);
