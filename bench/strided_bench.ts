@@ -1,0 +1,61 @@
+// Strided layers' gradients against their forward pass, measured in one run on the calling
+// thread: each group's baseline is the forward convolution, beside its input gradient
+// (phase by phase: a stride-1 product per phase of the inputs) and its weight gradient.
+// Run with `deno task bench:deno` or `deno bench --allow-read=. bench/strided_bench.ts`.
+//
+// The 3×3 stride-2 layer is a ResNet down-sampling convolution; the 1×1 stride-2 one its
+// projection shortcut. All three of a group do the same number of multiply-adds.
+import {
+  configureWorkers,
+  convNd,
+  convNdInputVjp,
+  convNdWeightVjp,
+  type NdArray,
+  tensor,
+} from "../mod.ts";
+import { hashedValues } from "./_inputs.ts";
+
+/** A float32 tensor of deterministic values in [-0.5, 0.5). */
+function sample(shape: number[], seed: number): NdArray {
+  return tensor(hashedValues(shape.reduce((a, b) => a * b, 1), seed), { shape });
+}
+
+const layers = [
+  {
+    group: "3×3 stride 2, padding 1: 8×64×56×56 → 64×28×28",
+    x: sample([8, 64, 56, 56], 1),
+    weight: sample([64, 64, 3, 3], 2),
+    gradient: sample([8, 64, 28, 28], 3),
+    options: { stride: 2, padding: 1 },
+  },
+  {
+    group: "1×1 stride 2: 8×256×28×28 → 512×14×14",
+    x: sample([8, 256, 28, 28], 4),
+    weight: sample([512, 256, 1, 1], 5),
+    gradient: sample([8, 512, 14, 14], 6),
+    options: { stride: 2 },
+  },
+];
+
+for (const { group, x, weight, gradient, options } of layers) {
+  const inputSize = x.shape.slice(2);
+  const kernelSize = weight.shape.slice(2);
+  const runs: [string, () => Promise<NdArray>][] = [
+    ["forward", () => convNd(x, weight, null, options)],
+    ["input gradient", () => convNdInputVjp(weight, gradient, inputSize, options)],
+    ["weight gradient", () => convNdWeightVjp(x, gradient, kernelSize, options)],
+  ];
+  for (const [name, run] of runs) {
+    Deno.bench({
+      name,
+      group,
+      baseline: name === "forward",
+      n: 20,
+      warmup: 5,
+      async fn() {
+        configureWorkers({ count: 0 });
+        await run();
+      },
+    });
+  }
+}
