@@ -59,6 +59,7 @@ interface Kernels {
   gemmIndirectF64: IndirectEntry;
   rowIndirectF32: RowEntry;
   rowIndirectF64: RowEntry;
+  rowsIndirectF32: RowsEntry;
   copyRuns(
     size: number,
     lines: number,
@@ -69,6 +70,21 @@ interface Kernels {
     toLine: number,
   ): void;
 }
+
+type RowsEntry = (
+  m: number,
+  k: number,
+  n: number,
+  a: number,
+  aRowStride: number,
+  x: number,
+  rowOffsets: number,
+  colOffsets: number,
+  c: number,
+  cRowStride: number,
+  accumulate: number,
+  increasing: number,
+) => void;
 
 type RowEntry = (
   k: number,
@@ -537,6 +553,25 @@ export function gemmIndirectInMemory(
     );
     return;
   }
+  if (size === 4 && m <= 4 && aColStride === 1 && cColStride === 1 && columnRun(colOffsets, n)) {
+    // A few rows (a grouped convolution's channels) and columns in runs (output positions):
+    // straight from B, without packing it; the GEMM packs other layouts better.
+    state.kernels.rowsIndirectF32(
+      m,
+      k,
+      n,
+      aOffset * size,
+      aRowStride,
+      xOffset * size,
+      rowOffsets * 4,
+      colOffsets * 4,
+      cOffset * size,
+      cRowStride,
+      accumulate ? 1 : 0,
+      increasingColumns ? 1 : 0,
+    );
+    return;
+  }
   withWorkspace(state, size, m, n, k, (work) => {
     const kernel = size === 8 ? state.kernels.gemmIndirectF64 : state.kernels.gemmIndirectF32;
     kernel(
@@ -556,6 +591,12 @@ export function gemmIndirectInMemory(
       work,
     );
   });
+}
+
+/** Whether the first eight of the `n` column offsets at int32 offset `at` are consecutive. */
+function columnRun(at: number, n: number): boolean {
+  const offsets = wasmMemoryView("int32");
+  return n >= 8 && offsets[at + 7] - offsets[at] === 7;
 }
 
 /**

@@ -327,6 +327,105 @@ function rowIndirect<T>(
   }
 }
 
+/** Up to four float32 rows of A, one column to a v128 (rows past m zero), for
+ * rowsIndirectF32: a KC-deep block. */
+const ROWS_A: usize = memory.data(KC * 16, 16);
+
+/**
+ * c = A·B (or c += A·B) for two to four float32 rows of A (`aRowStride` apart, columns
+ * contiguous) and an indirect B as in gemmIndirectF32, straight from B without packing it:
+ * a grouped convolution's product of a few channels, which a GEMM would pad to MR rows and
+ * pack B for. Sums run in gemm's order (blocks of KC, each from zero), so results match it
+ * bit for bit. `increasing` as for rowIndirectF32.
+ */
+export function rowsIndirectF32(
+  m: i32,
+  k: i32,
+  n: i32,
+  a: usize,
+  aRowStride: i32,
+  x: usize,
+  rowOffsets: usize,
+  colOffsets: usize,
+  c: usize,
+  cRowStride: i32,
+  accumulate: bool,
+  increasing: bool,
+): void {
+  if (n <= 0) return;
+  if (k <= 0) {
+    if (!accumulate) fillZero<f32>(m, n, c, cRowStride, 1);
+    return;
+  }
+  const zero = f32x4.splat(0);
+  for (let pc = 0; pc < k; pc += KC) {
+    const kc = min(KC, k - pc);
+    const overwrite = pc == 0 && !accumulate;
+    const rows = rowOffsets + <usize> (pc * 4);
+    for (let p = 0; p < kc; p++) {
+      for (let i = 0; i < 4; i++) {
+        const value = i < m ? load<f32>(a + bytes<f32>(i * aRowStride + pc + p)) : <f32> 0;
+        store<f32>(ROWS_A + <usize> ((p * 4 + i) * 4), value);
+      }
+    }
+    let j = 0;
+    while (j < n) {
+      const colAt = colOffsets + <usize> (j * 4);
+      const first = load<i32>(colAt);
+      const from = x + bytes<f32>(first);
+      if (j + 8 <= n && runOf(colAt, first, 8, increasing)) {
+        // Eight consecutive columns of the four rows: eight sums in flight.
+        let r0 = zero;
+        let r1 = zero;
+        let r2 = zero;
+        let r3 = zero;
+        let s0 = zero;
+        let s1 = zero;
+        let s2 = zero;
+        let s3 = zero;
+        for (let p = 0; p < kc; p++) {
+          const at = from + bytes<f32>(load<i32>(rows + <usize> (p * 4)));
+          const b0 = v128.load(at);
+          const b1 = v128.load(at, 16);
+          const w = v128.load(ROWS_A + <usize> (p * 16));
+          const w0 = i32x4.shuffle(w, w, 0, 0, 0, 0);
+          const w1 = i32x4.shuffle(w, w, 1, 1, 1, 1);
+          const w2 = i32x4.shuffle(w, w, 2, 2, 2, 2);
+          const w3 = i32x4.shuffle(w, w, 3, 3, 3, 3);
+          r0 = madd<f32>(w0, b0, r0);
+          s0 = madd<f32>(w0, b1, s0);
+          r1 = madd<f32>(w1, b0, r1);
+          s1 = madd<f32>(w1, b1, s1);
+          r2 = madd<f32>(w2, b0, r2);
+          s2 = madd<f32>(w2, b1, s2);
+          r3 = madd<f32>(w3, b0, r3);
+          s3 = madd<f32>(w3, b1, s3);
+        }
+        const to = c + bytes<f32>(j);
+        storeRow<f32>(to, r0, s0, overwrite);
+        if (m > 1) storeRow<f32>(to + bytes<f32>(cRowStride), r1, s1, overwrite);
+        if (m > 2) storeRow<f32>(to + bytes<f32>(2 * cRowStride), r2, s2, overwrite);
+        if (m > 3) storeRow<f32>(to + bytes<f32>(3 * cRowStride), r3, s3, overwrite);
+        j += 8;
+        continue;
+      }
+      // One column: the rows' sums side by side in one vector.
+      let acc = zero;
+      for (let p = 0; p < kc; p++) {
+        const value = f32x4.splat(load<f32>(from + bytes<f32>(load<i32>(rows + <usize> (p * 4)))));
+        acc = madd<f32>(v128.load(ROWS_A + <usize> (p * 16)), value, acc);
+      }
+      v128.store(TILE, acc);
+      for (let i = 0; i < m; i++) {
+        const to = c + bytes<f32>(i * cRowStride + j);
+        const sum = load<f32>(TILE + <usize> (i * 4));
+        store<f32>(to, overwrite ? sum : load<f32>(to) + sum);
+      }
+      j++;
+    }
+  }
+}
+
 /** Whether the `count` i32 offsets at `at` are `first, first + 1, …`; when they are known
  * to increase strictly, the last one tells. */
 function runOf(at: usize, first: i32, count: i32, increasing: bool): bool {

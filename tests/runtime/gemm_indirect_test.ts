@@ -15,12 +15,15 @@ import { mulberry32 } from "../_random.ts";
  * offsets (vector copies), offsets two apart (float32 even lanes), lines of either, whose
  * slivers cross from one line to the next (float32 blends of two runs), consecutive rows
  * (transposed loads), rows two apart (float32 even lanes, transposed) and scattered ones
- * (one by one). */
+ * (one by one); products of one to four rows whose columns start with a run of eight go to
+ * the row kernels instead, vector by vector and column by column. */
 const LAYOUTS: Record<string, (count: number, random: () => number) => number[]> = {
   consecutive: (count) => Array.from({ length: count }, (_, i) => 3 + i),
   "two apart": (count) => Array.from({ length: count }, (_, i) => 2 * i + 1),
   "rows of 7": (count) => Array.from({ length: count }, (_, i) => 20 * Math.floor(i / 7) + (i % 7)),
   "rows of 5": (count) => Array.from({ length: count }, (_, i) => 11 * Math.floor(i / 5) + (i % 5)),
+  "rows of 10": (count) =>
+    Array.from({ length: count }, (_, i) => 30 * Math.floor(i / 10) + (i % 10)),
   "two apart in rows of 5": (count) =>
     Array.from({ length: count }, (_, i) => 13 * Math.floor(i / 5) + 2 * (i % 5)),
   scattered: (count, random) => Array.from({ length: count }, () => Math.floor(random() * 40)),
@@ -99,6 +102,9 @@ for (const build of wasmGemmBuilds()) {
                 [1, 37, 300],
                 [1, 45, 9],
                 [1, 70, 265],
+                [2, 19, 13],
+                [3, 37, 300],
+                [4, 70, 20],
               ]
             ) {
               const random = mulberry32(seed);
