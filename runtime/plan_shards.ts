@@ -27,6 +27,10 @@ export const SHARDS_PER_WORKER = 4;
 /** Plans with fewer FLOPs than this per output element are memory-bound (a depthwise
  * convolution has 18): copying the pooled result out costs about what the workers save. */
 const MIN_FLOPS_PER_OUTPUT = 64;
+/** A single worker's result is split (when copies overlap) only from this many elements:
+ * below, the page faults its copies would hide cost less than the round trips (a 1×1
+ * convolution's 4·10⁵-element result took 0.3–0.8 ms longer in two shards than in one). */
+const MIN_OVERLAP_ELEMENTS = 1 << 20;
 /** Shards beyond one per worker are each at least this many FLOPs: about 2 ms, ten round
  * trips to a worker (a 1×1 convolution of 2·10⁸ FLOPs ran faster in 2 shards than in 7 of
  * 3·10⁷ here). */
@@ -62,6 +66,12 @@ export interface PlanShardsOptions {
    * they are memory-bound, and copying the pooled result out costs about what the
    * workers save. */
   minFlopsPerOutput?: number;
+  /** Whether each shard's part of the result is copied into new memory as soon as it is
+   * written (the pool's einsum without `out`): then a single worker gets extra shards too
+   * when the result has at least 2²⁰ elements, so that the calling thread's copies (and
+   * the page faults of new memory) overlap the rest of the computation. Default false:
+   * with one worker, one shard. */
+  copiesOverlap?: boolean;
 }
 
 /**
@@ -94,7 +104,8 @@ export interface ShardPlan {
  * kernel tap: a weight gradient splits along input channels), then the earliest in
  * the output (the batch index of the convolution expressions, then output channels).
  * Shards are as even as the index's size allows, one per worker; when no step is
- * recomputed, up to {@linkcode SHARDS_PER_WORKER} per worker, as long as each extra one
+ * recomputed, up to {@linkcode SHARDS_PER_WORKER} per worker (with a single worker only
+ * when `options.copiesOverlap`), as long as each extra one
  * is worth a round trip and the operands lacking the index are small enough to re-read
  * (a convolution split along its batch: yes; its weight gradient split along channels,
  * which every shard would unfold the whole input for: no), in whole rounds (a multiple of
@@ -147,6 +158,12 @@ export function planShards(
       `Cannot read minFlopsPerOutput: expected a non-negative number, got ${describe(perOutput)}`,
     );
   }
+  const overlap = options.copiesOverlap ?? false;
+  if (typeof overlap !== "boolean") {
+    throw new TypeError(
+      `Cannot read copiesOverlap: expected a boolean, got ${describe(overlap)}`,
+    );
+  }
   if (workers === 0 || plan.flops < minFlops) return null;
   const outputSize = plan.outputShape.reduce((a, b) => a * b, 1);
   if (plan.flops < perOutput * outputSize) return null;
@@ -185,7 +202,8 @@ export function planShards(
   if (count > 1 && best.shardFlops > 0.75 * plan.flops) {
     return { index: best.index, boundaries: [0, size], shardFlops: plan.flops, repeatedFlops: 0 };
   }
-  if (count < 2 || best.repeatedFlops > 0) return best;
+  const overlapping = overlap && outputSize >= MIN_OVERLAP_ELEMENTS;
+  if ((count < 2 && !overlapping) || best.repeatedFlops > 0) return best;
   const pieces = extraShards(plan, best.index, count, size);
   if (pieces === count) return best;
   const boundaries = guidedBoundaries(size, pieces, count);

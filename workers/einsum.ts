@@ -26,6 +26,7 @@ import type { TensorView } from "./_protocol.ts";
  * these copies in later calls), every worker computes its slice
  * with the synchronous executor and writes it into one shared result, and each slice is
  * copied into the array returned as soon as it is written, while the other shards run
+ * (one worker too gets several shards for a result of 2²⁰ elements or more)
  * (the shared result's memory is reused by later calls; the returned array is fresh
  * memory, whose page faults, several ms per MB on small VMs, then overlap the
  * computation). Smaller ones run on the calling thread. Calls are queued first come, first
@@ -78,7 +79,7 @@ export async function einsum(
   const { operands, options: { out } } = einsumArguments(args);
   const plan = contractPath(equation, ...operands);
   if (out !== undefined) checkOutput(out, plan.outputShape, "out");
-  const shards = planShards(plan, pool.usableCount());
+  const shards = planShards(plan, pool.usableCount(), { copiesOverlap: out === undefined });
   if (shards === null) return executePlan(plan, operands, { out });
   const dtype = resultDType(operands);
   const size = plan.outputShape.reduce((a, b) => a * b, 1);

@@ -27,6 +27,31 @@ async function sharded(call: () => Promise<NdArray>): Promise<NdArray> {
   }
 }
 
+Deno.test("one worker computes a large new result in shards, copied out as they finish, and into out in one", async () => {
+  const rng = mulberry32(43);
+  // 3·10⁸ FLOPs into 2²⁰ elements: three shards when each is copied into new memory as it
+  // finishes, one when the result goes into out at the end.
+  const x = randomFloatTensor(rng, [8, 16, 64, 64], "float32");
+  const w = randomFloatTensor(rng, [32, 16, 3, 3], "float32");
+  const options = { padding: 1 };
+  const local = await withWorkers(0, () => convNd(x, w, null, options));
+  await withWorkers(1, async () => {
+    let shards = 0;
+    dispatchObserver.observe = () => shards++;
+    try {
+      const fresh = await convNd(x, w, null, options);
+      assert.ok(shards > 1, `a new result in ${shards} shards`);
+      assert.deepEqual(fresh.data, local.data);
+      shards = 0;
+      const out = await convNd(x, w, null, { ...options, out: fresh.lo(0).hi(8) });
+      assert.equal(shards, 1, "into out");
+      assert.deepEqual(out.data, local.data);
+    } finally {
+      dispatchObserver.observe = undefined;
+    }
+  });
+});
+
 for (const groups of [1, 4]) {
   Deno.test(`sharded convolution, input and weight gradients equal the calling thread's (groups ${groups})`, async () => {
     const rng = mulberry32(31 + groups);

@@ -66,6 +66,29 @@ Deno.test("planShards() splits a weight gradient along input channels, into few 
   assert.equal(planShards(gemm, 2)?.boundaries.length, 7);
 });
 
+Deno.test("planShards() splits for one worker only when the copies of a new result overlap", () => {
+  const plan = contractPath(
+    "nchw,koh,lpw,dckl->ndop",
+    [8, 64, 56, 56],
+    [3, 56, 56],
+    [3, 56, 56],
+    [64, 64, 3, 3],
+    { patterns: [undefined, PATTERN_56, PATTERN_56, undefined] },
+  );
+  // Into `out` the result is copied at the end: one shard. Into new memory each shard's part
+  // is copied as it finishes, while the worker runs the next: four, shrinking.
+  assert.deepEqual(planShards(plan, 1)!.boundaries, [0, 8]);
+  assert.deepEqual(planShards(plan, 1, { copiesOverlap: true })!.boundaries, [0, 4, 6, 7, 8]);
+  assert.deepEqual(
+    planShards(plan, 2, { copiesOverlap: true })!.boundaries,
+    planShards(plan, 2)!.boundaries,
+  );
+  assert.throws(() => planShards(plan, 1, { copiesOverlap: 1 as unknown as boolean }), {
+    name: "TypeError",
+    message: "Cannot read copiesOverlap: expected a boolean, got 1",
+  });
+});
+
 Deno.test("planShards() picks the output index whose split repeats the least work", () => {
   // The plan contracts ij,jk first: that step lacks b, so splitting b would repeat it,
   // while every step holds k.
