@@ -704,22 +704,7 @@ function packColumnsB<T>(b: usize, across: usize, kc: i32, out: usize): void {
       const c5 = v128.load(b + 5 * across);
       const c6 = v128.load(b + 6 * across);
       const c7 = v128.load(b + 7 * across);
-      let t0 = i32x4.shuffle(c0, c1, 0, 4, 1, 5);
-      let t1 = i32x4.shuffle(c2, c3, 0, 4, 1, 5);
-      let t2 = i32x4.shuffle(c0, c1, 2, 6, 3, 7);
-      let t3 = i32x4.shuffle(c2, c3, 2, 6, 3, 7);
-      v128.store(out, i64x2.shuffle(t0, t1, 0, 2));
-      v128.store(out, i64x2.shuffle(t0, t1, 1, 3), 32);
-      v128.store(out, i64x2.shuffle(t2, t3, 0, 2), 64);
-      v128.store(out, i64x2.shuffle(t2, t3, 1, 3), 96);
-      t0 = i32x4.shuffle(c4, c5, 0, 4, 1, 5);
-      t1 = i32x4.shuffle(c6, c7, 0, 4, 1, 5);
-      t2 = i32x4.shuffle(c4, c5, 2, 6, 3, 7);
-      t3 = i32x4.shuffle(c6, c7, 2, 6, 3, 7);
-      v128.store(out, i64x2.shuffle(t0, t1, 0, 2), 16);
-      v128.store(out, i64x2.shuffle(t0, t1, 1, 3), 48);
-      v128.store(out, i64x2.shuffle(t2, t3, 0, 2), 80);
-      v128.store(out, i64x2.shuffle(t2, t3, 1, 3), 112);
+      storeColumnsF32(out, c0, c1, c2, c3, c4, c5, c6, c7);
       out += 128;
     } else {
       // Two rows of four columns: 2×2 transposes of column pairs.
