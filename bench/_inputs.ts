@@ -1,5 +1,6 @@
 // Deterministic benchmark inputs: every runner computes on the same values, so results
 // can be compared element by element.
+import { type NdArray, tensor } from "../mod.ts";
 import { type BenchCase, convShapes, product } from "./_cases.ts";
 
 /**
@@ -18,6 +19,11 @@ export function hashedValues(length: number, seed: number): Float32Array {
     values[i] = (h >>> 8) / 16777216 - 0.5;
   }
   return values;
+}
+
+/** A float32 tensor of `shape` holding {@linkcode hashedValues} from `seed`. */
+export function hashedTensor(shape: number[], seed: number): NdArray {
+  return tensor(hashedValues(product(shape), seed), { shape });
 }
 
 /** Flat row-major operands of a case with their shapes: `x, w, dy` or `a, b`. */

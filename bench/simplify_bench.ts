@@ -6,13 +6,8 @@
 // Case H (stride 2, dilation 2) reads only the odd rows and columns of its input: simplified,
 // its data is a strided view of that quarter and its patterns have stride and dilation 1. A
 // 1×1 convolution with stride 2 of an odd-sized input loses its patterns altogether.
-import { expressions, type NdArray, tensor } from "../mod.ts";
-import { hashedValues } from "./_inputs.ts";
-
-/** A float32 tensor of deterministic values in [-0.5, 0.5). */
-function sample(shape: number[], seed: number): NdArray {
-  return tensor(hashedValues(shape.reduce((a, b) => a * b, 1), seed), { shape });
-}
+import { expressions } from "../mod.ts";
+import { hashedTensor as sample } from "./_inputs.ts";
 
 const cases = [
   {

@@ -5,20 +5,8 @@
 //
 // The 3×3 stride-2 layer is a ResNet down-sampling convolution; the 1×1 stride-2 one its
 // projection shortcut. All three of a group do the same number of multiply-adds.
-import {
-  configureWorkers,
-  convNd,
-  convNdInputVjp,
-  convNdWeightVjp,
-  type NdArray,
-  tensor,
-} from "../mod.ts";
-import { hashedValues } from "./_inputs.ts";
-
-/** A float32 tensor of deterministic values in [-0.5, 0.5). */
-function sample(shape: number[], seed: number): NdArray {
-  return tensor(hashedValues(shape.reduce((a, b) => a * b, 1), seed), { shape });
-}
+import { configureWorkers, convNd, convNdInputVjp, convNdWeightVjp, type NdArray } from "../mod.ts";
+import { hashedTensor as sample } from "./_inputs.ts";
 
 const layers = [
   {
