@@ -31,7 +31,9 @@ export interface ContractPathOptions {
   /** Largest number of elements any intermediate may have (default: no limit). */
   memoryLimit?: number;
   /** Plan shards for this many workers too (see {@linkcode planShards}): the plan's
-   * `shards` and `toString()` then show how the worker pool would split it. */
+   * `shards` and `toString()` then show how the worker pool would split it into an `out`
+   * (a new result of 2²⁰ elements or more gets extra shards on a single worker, see
+   * `copiesOverlap`). */
   workers?: number;
   /** Index-pattern hyperparameters per operand (`undefined` for a dense one). By
    * default they are looked up (see `registerIndexPattern`) when operands are ndarrays;
