@@ -1,10 +1,15 @@
-import { contiguous, type DType, LruCache, type NdArray } from "@einconv/runtime";
+import {
+  contiguous,
+  denseIndexPattern,
+  type DType,
+  LruCache,
+  type NdArray,
+} from "@einconv/runtime";
 import {
   type PatternHyperparameters,
   registerIndexPattern,
   type TensorNetwork,
 } from "@einconv/simplify";
-import { patternTensor } from "./index_pattern.ts";
 
 /** What the expression cache keeps per key: the (simplified) symbolic network, its
  * equation and the result shape; no numbers. */
@@ -74,7 +79,7 @@ export function cachedPattern(hyperparameters: PatternHyperparameters, dtype: DT
   const key = `${JSON.stringify(hyperparameters)}|${dtype}`;
   let pattern = patterns.get(key);
   if (pattern === undefined) {
-    pattern = patternTensor(hyperparameters, dtype);
+    pattern = denseIndexPattern(hyperparameters, dtype);
     patterns.set(key, pattern);
   }
   return registerIndexPattern(contiguous(pattern), hyperparameters);

@@ -1,7 +1,6 @@
 // @ts-types="@types/ndarray"
 import ndarray from "ndarray";
-import { type DType, fillIndexPattern, type NdArray } from "@einconv/runtime";
-import { type PatternHyperparameters, registerIndexPattern } from "@einconv/simplify";
+import { denseIndexPattern, fillIndexPattern, type NdArray } from "@einconv/runtime";
 import { describe } from "./_validate.ts";
 import { convOutputSize, convPaddings } from "./conv_sizes.ts";
 
@@ -181,38 +180,13 @@ export function indexPattern(
     paddingRight,
     dilation,
   };
-  const data = allocate(dtype, kernelSize * outputSize * inputSize);
-  fillIndexPattern(data, hyperparameters);
-  const pattern = ndarray(data, [kernelSize, outputSize, inputSize]) as NdArray | Uint8NdArray;
-  if (dtype === "uint8") return pattern;
-  return registerIndexPattern(pattern as NdArray, hyperparameters);
-}
-
-/**
- * The dense, registered index pattern of validated hyperparameters (any left/right
- * padding split), as the expression builders materialise it.
- */
-export function patternTensor(hyperparameters: PatternHyperparameters, dtype: DType): NdArray {
-  const { kernelSize, outputSize, inputSize } = hyperparameters;
-  const data = allocate(dtype, kernelSize * outputSize * inputSize) as Float32Array | Float64Array;
-  fillIndexPattern(data, hyperparameters);
-  return registerIndexPattern(ndarray(data, [kernelSize, outputSize, inputSize]), hyperparameters);
-}
-
-/** A zero-filled typed array of the pattern's dtype. */
-function allocate(dtype: unknown, size: number): Float32Array | Float64Array | Uint8Array {
-  switch (dtype) {
-    case "float32":
-      return new Float32Array(size);
-    case "float64":
-      return new Float64Array(size);
-    case "uint8":
-      return new Uint8Array(size);
-    default:
-      throw new TypeError(
-        `Cannot read options.dtype: expected "float32", "float64" or "uint8", got ${
-          describe(dtype)
-        }`,
-      );
+  if (dtype === "float32" || dtype === "float64") return denseIndexPattern(hyperparameters, dtype);
+  if (dtype !== "uint8") {
+    throw new TypeError(
+      `Cannot read options.dtype: expected "float32", "float64" or "uint8", got ${describe(dtype)}`,
+    );
   }
+  const data = new Uint8Array(kernelSize * outputSize * inputSize);
+  fillIndexPattern(data, hyperparameters);
+  return ndarray(data, [kernelSize, outputSize, inputSize]) as Uint8NdArray;
 }

@@ -124,6 +124,42 @@ export function virtualIndexPattern(
   return placeholder;
 }
 
+/**
+ * The dense `[K, O, I]` index pattern of validated hyperparameters (any left/right padding
+ * split): a new 0/1 tensor, registered (see {@linkcode registerIndexPattern}) so that
+ * `simplify` and the contraction planner recognise it. What the expression builders and
+ * `simplify` materialise; {@linkcode virtualIndexPattern} is the same pattern without
+ * numbers.
+ *
+ * @param hyperparameters The pattern's hyperparameters.
+ * @param dtype Element type of the tensor.
+ * @returns A new registered `[K, O, I]` tensor.
+ *
+ * @example A kernel of 2 over 3 inputs
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { denseIndexPattern, indexPatternInfo } from "@einconv/runtime";
+ *
+ * const hyperparameters = {
+ *   inputSize: 3, kernelSize: 2, outputSize: 2, stride: 1,
+ *   paddingLeft: 0, paddingRight: 0, dilation: 1,
+ * };
+ * const pattern = denseIndexPattern(hyperparameters, "float64");
+ * assert.deepEqual(Array.from(pattern.data), [1, 0, 0, 0, 1, 0, 0, 1, 0, 0, 0, 1]);
+ * assert.equal(indexPatternInfo(pattern)?.kernelSize, 2);
+ * ```
+ */
+export function denseIndexPattern(
+  hyperparameters: PatternHyperparameters,
+  dtype: "float32" | "float64",
+): NdArray {
+  const { kernelSize, outputSize, inputSize } = hyperparameters;
+  const size = kernelSize * outputSize * inputSize;
+  const data = dtype === "float32" ? new Float32Array(size) : new Float64Array(size);
+  fillIndexPattern(data, hyperparameters);
+  return registerIndexPattern(ndarray(data, [kernelSize, outputSize, inputSize]), hyperparameters);
+}
+
 /** Whether `x` is a placeholder from {@linkcode virtualIndexPattern}. */
 export function isVirtualIndexPattern(x: NdArray): boolean {
   return virtual.has(x);

@@ -1,15 +1,11 @@
 import {
   checkTensor,
   contractPath,
-  type DType,
-  fillIndexPattern,
+  denseIndexPattern,
   indexPatternInfo,
   isVirtualIndexPattern,
   type NdArray,
-  type PatternHyperparameters,
-  registerIndexPattern,
   resultDType,
-  zeros,
 } from "@einconv/runtime";
 import { simplifyNetwork } from "./simplify_network.ts";
 import { SymbolicTensor } from "./symbolic_tensor.ts";
@@ -85,14 +81,7 @@ export function simplify(equation: string, operands: readonly NdArray[]): Einsum
   return {
     equation: networkEquation(simplified),
     operands: simplified.operands.map((t) =>
-      t.materialize({ inputs: bound, dtype, pattern: densePattern })
+      t.materialize({ inputs: bound, dtype, pattern: denseIndexPattern })
     ),
   };
-}
-
-/** A new dense index pattern, registered so that the planner and `simplify` know it. */
-function densePattern(p: PatternHyperparameters, dtype: DType): NdArray {
-  const pattern = zeros([p.kernelSize, p.outputSize, p.inputSize], dtype);
-  fillIndexPattern(pattern.data, p);
-  return registerIndexPattern(pattern, p);
 }
