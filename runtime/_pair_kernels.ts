@@ -13,6 +13,7 @@ import {
   size,
   sumTo,
   type View,
+  type ViewLayout,
 } from "./_view.ts";
 
 /**
@@ -31,8 +32,8 @@ function copyOrder(
 ): string[] {
   const names = [...batch, ...byStride(view, [...kept, ...sum])];
   const shape = names.map((name) => dimSize(view, name));
-  const copied = { names, shape, strides: contiguousStrides(shape), data: view.data, offset: 0 };
-  const fits = groupStride(copied, sum) !== null && loopSplit({ ...copied, owned: true }, kept);
+  const copied = { names, shape, strides: contiguousStrides(shape) };
+  const fits = groupStride(copied, sum) !== null && loopSplit(copied, kept) !== null;
   return fits ? names : fallback;
 }
 
@@ -173,7 +174,7 @@ export function contractPair(
  * that falls into one stride: the longest such tail, if it holds at least
  * MIN_LOOPED_GROUP entries or is the whole side; null when the side needs a copy.
  */
-function loopSplit(view: View, names: readonly string[]): [string[], string[]] | null {
+function loopSplit(view: ViewLayout, names: readonly string[]): [string[], string[]] | null {
   if (groupStride(view, names) !== null) return [[], [...names]];
   for (let from = 1; from < names.length; from++) {
     const tail = names.slice(from);

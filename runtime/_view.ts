@@ -141,15 +141,18 @@ export function size(view: View): number {
   return shapeSize(view.shape);
 }
 
-export function dimSize(view: View, name: string): number {
+/** A view's layout alone: index names, sizes and strides, without numbers. */
+export type ViewLayout = Pick<View, "names" | "shape" | "strides">;
+
+export function dimSize(view: ViewLayout, name: string): number {
   return view.shape[view.names.indexOf(name)];
 }
 
-function groupShape(view: View, names: readonly string[]): number[] {
+function groupShape(view: ViewLayout, names: readonly string[]): number[] {
   return names.map((name) => dimSize(view, name));
 }
 
-export function groupSize(view: View, names: readonly string[]): number {
+export function groupSize(view: ViewLayout, names: readonly string[]): number {
   return shapeSize(groupShape(view, names));
 }
 
@@ -161,10 +164,7 @@ export function byStride(view: View, names: readonly string[]): string[] {
 }
 
 /** The single stride that walks the group's dimensions as one, or null if none does. */
-export function groupStride(
-  view: Pick<View, "names" | "shape" | "strides">,
-  names: readonly string[],
-): number | null {
+export function groupStride(view: ViewLayout, names: readonly string[]): number | null {
   let stride: number | null = null;
   let span = 1;
   for (let at = names.length - 1; at >= 0; at--) {
