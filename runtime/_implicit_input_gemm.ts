@@ -1,7 +1,7 @@
 // The input gradient of a convolution as an implicit GEMM (see _implicit_gemm.ts): a
 // forward product of the output gradient with mirrored taps, phase by phase when strided.
 import type { DType } from "./tensor.ts";
-import { allocate, shapeSize } from "./_tensor.ts";
+import { allocate, forEachOffsetPair, shapeSize } from "./_tensor.ts";
 import type { TapRule } from "./_padded_image.ts";
 import {
   type BlockOffsets,
@@ -132,18 +132,16 @@ function phaseInputGemm(
     const last = chosen.length - 1;
     const lineLength = chosen[last].inputs;
     const lineStarts = new Int32Array(count / lineLength);
-    const index = new Array<number>(last).fill(0);
-    for (let line = 0; line < lineStarts.length; line++) {
-      let offset = chosen[last].phase;
-      for (let d = 0; d < last; d++) {
-        offset += (chosen[d].phase + index[d] * rules[d].stride) * inputStrides[d];
-      }
-      lineStarts[line] = offset;
-      for (let d = last - 1; d >= 0; d--) {
-        if (++index[d] < chosen[d].inputs) break;
-        index[d] = 0;
-      }
-    }
+    const lineSteps = chosen.slice(0, last).map((_, d) => rules[d].stride * inputStrides[d]);
+    const first = chosen.reduce((sum, p, d) => sum + p.phase * inputStrides[d], 0);
+    forEachOffsetPair(
+      chosen.slice(0, last).map((p) => p.inputs),
+      lineSteps,
+      first,
+      lineSteps,
+      first,
+      (start, _, line) => lineStarts[line] = start,
+    );
     const lines = { starts: lineStarts, length: lineLength, step: rules[last].stride };
     if (chosen.some((p) => p.count === 0)) {
       spreadLines(out, null, blocks, channels, inputs, lines);

@@ -26,10 +26,10 @@ import type { TensorView } from "./_protocol.ts";
  * these copies in later calls), every worker computes its slice
  * with the synchronous executor and writes it into one shared result, and each slice is
  * copied into the array returned as soon as it is written, while the other shards run
- * (one worker too gets several shards for a result of 2²⁰ elements or more)
  * (the shared result's memory is reused by later calls; the returned array is fresh
  * memory, whose page faults, several ms per MB on small VMs, then overlap the
- * computation). Smaller ones run on the calling thread. Calls are queued first come, first
+ * computation; for that, a result of 2²⁰ elements or more gets several shards even on
+ * one worker). Smaller ones run on the calling thread. Calls are queued first come, first
  * served. With options `{ out }` after the operands, the result is written into `out`
  * (of the result's shape, any strides) once every shard has succeeded, and `out` is
  * returned: reusing one output across calls spares the page faults of fresh memory.
