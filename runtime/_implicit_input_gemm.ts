@@ -1,7 +1,7 @@
 // The input gradient of a convolution as an implicit GEMM (see _implicit_gemm.ts): a
 // forward product of the output gradient with mirrored taps, phase by phase when strided.
 import type { DType } from "./tensor.ts";
-import { allocate, forEachOffsetPair, shapeSize } from "./_tensor.ts";
+import { allocate, contiguousStrides, forEachOffsetPair, shapeSize } from "./_tensor.ts";
 import type { TapRule } from "./_padded_image.ts";
 import {
   type BlockOffsets,
@@ -118,9 +118,7 @@ function phaseInputGemm(
   stageElements: number,
 ): void {
   const inputs = ruleSizes(rules).inputs;
-  const inputStrides = rules.map((_, d) =>
-    shapeSize(rules.slice(d + 1).map((rule) => rule.inputSize))
-  );
+  const inputStrides = contiguousStrides(rules.map((rule) => rule.inputSize));
   const blocks = at.batch.flatMap((batch) => at.rows.map((row) => batch + row));
   const largest = shapeSize(phases.map((list) => Math.max(...list.map((p) => p.inputs))));
   const computed = allocate(dtype, blocks.length * channels * largest);
