@@ -85,7 +85,8 @@ export function stageRoles(
 }
 
 /** Copies rows of a strided operand into WASM memory, row-major and contiguous: row `r`
- * holds `src[base + rowOffsets[r] + columnOffsets[j]]`. */
+ * holds `src[base + rowOffsets[r] + columnOffsets[j]]`. `dense` (whether `columnOffsets`
+ * is 0, 1, 2, …) may be passed by callers that stage the same columns many times. */
 export function stageRows(
   src: Data,
   base: number,
@@ -93,15 +94,20 @@ export function stageRows(
   columnOffsets: readonly number[],
   at: number,
   dtype: DType,
+  dense: boolean = isDense(columnOffsets),
 ): void {
   const heap = wasmMemoryView(dtype);
   const cols = columnOffsets.length;
-  const dense = columnOffsets.every((offset, j) => offset === j);
   for (let r = 0, to = at; r < rowOffsets.length; r++, to += cols) {
     const from = base + rowOffsets[r];
     if (dense) heap.set(src.subarray(from, from + cols), to);
     else for (let j = 0; j < cols; j++) heap[to + j] = src[from + columnOffsets[j]];
   }
+}
+
+/** Whether `offsets` is 0, 1, 2, …: a contiguous run from the start. */
+export function isDense(offsets: readonly number[]): boolean {
+  return offsets.every((offset, j) => offset === j);
 }
 
 /** Flattened kernel taps, outputs and inputs of tap rules. */

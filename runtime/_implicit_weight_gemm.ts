@@ -19,6 +19,7 @@ import {
 } from "./_wasm_gemm.ts";
 import {
   type Data,
+  isDense,
   PLANES_PER_BAND,
   planesPerChunk,
   reserveImage,
@@ -70,6 +71,12 @@ export function implicitWeightGemm(
     // Each band's geometry and offset tables serve every batch and contracted entry (a
     // grouped convolution's weight gradient has one per group and image).
     const layouts = bands.map((band) => bandLayout(band.rules, rows, stageElements));
+    // Each band's columns of V, which every batch and contracted entry stages.
+    const gradColumns = bands.map((band) => {
+      const first = band.firstOutput * lineOutputs;
+      return vOutputs.slice(first, first + ruleSizes(band.rules).outputs);
+    });
+    const gradDense = gradColumns.map(isDense);
     forEachOffsetPair(t.shapes.batch, t.strides.batch, 0, v.strides.batch, 0, (tb, vb, b) => {
       let accumulate = false;
       forEachOffsetPair(
@@ -80,15 +87,14 @@ export function implicitWeightGemm(
         0,
         (ts, vs) => {
           bands.forEach((band, at) => {
-            const firstColumn = band.firstOutput * lineOutputs;
-            const bandColumns = ruleSizes(band.rules).outputs;
             stageRows(
               v.data,
               v.offset + vb + vs,
               channelOffsets,
-              vOutputs.slice(firstColumn, firstColumn + bandColumns),
+              gradColumns[at],
               gradAt,
               dtype,
+              gradDense[at],
             );
             const shift = rules.length === 0 ? 0 : band.firstInput * t.strides.taps[0];
             const base = t.offset + tb + ts + shift;

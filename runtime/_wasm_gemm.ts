@@ -60,6 +60,8 @@ interface Kernels {
   rowIndirectF32: RowEntry;
   rowIndirectF64: RowEntry;
   rowsIndirectF32: RowsEntry;
+  runsIndirectF32: RunsEntry;
+  runsIndirectF64: RunsEntry;
   copyRuns(
     size: number,
     lines: number,
@@ -84,6 +86,20 @@ type RowsEntry = (
   cRowStride: number,
   accumulate: number,
   increasing: number,
+) => void;
+
+type RunsEntry = (
+  m: number,
+  k: number,
+  n: number,
+  a: number,
+  aRowStride: number,
+  x: number,
+  rowOffsets: number,
+  colOffsets: number,
+  c: number,
+  cRowStride: number,
+  accumulate: number,
 ) => void;
 
 type RowEntry = (
@@ -491,8 +507,8 @@ function checkView(
  * `wasmMemoryView("int32")`. This multiplies an unfolded input straight from its image: the
  * row offsets name (channel, tap) and the column offsets output positions, or the reverse.
  * Every address must lie inside the memory, and B may read a few elements past the largest
- * one (at most one today: keep 16 elements of room); sums run in the same order as {@linkcode gemmInMemory}'s, also
- * for a single row of A, which runs a kernel of its own.
+ * one (at most three today: keep 16 elements of room); sums run in the same order as
+ * {@linkcode gemmInMemory}'s, also for the few rows of A that run kernels of their own.
  *
  * @param dtype Element type of A, B and C.
  * @param m Rows of A and C.
@@ -537,7 +553,27 @@ export function gemmIndirectInMemory(
     checkView("rowOffsets", rowOffsets, 1, 1, k, 1, state.size / 4);
     checkView("colOffsets", colOffsets, 1, 1, n, 1, state.size / 4);
   }
-  if (m === 1 && aColStride === 1 && cColStride === 1) {
+  const rowKernels = aColStride === 1 && cColStride === 1;
+  if (m <= 4 && rowKernels && !columnRun(colOffsets, n) && shortRuns(colOffsets, n, size)) {
+    // A few rows and columns in short runs (a depthwise or grouped weight gradient: taps):
+    // each run read as one vector, where the GEMM would pad both A's rows and B's columns.
+    const kernel = size === 8 ? state.kernels.runsIndirectF64 : state.kernels.runsIndirectF32;
+    kernel(
+      m,
+      k,
+      n,
+      aOffset * size,
+      aRowStride,
+      xOffset * size,
+      rowOffsets * 4,
+      colOffsets * 4,
+      cOffset * size,
+      cRowStride,
+      accumulate ? 1 : 0,
+    );
+    return;
+  }
+  if (m === 1 && rowKernels) {
     // One row (a depthwise convolution): a kernel that does not pad it to a tile's rows.
     const kernel = size === 8 ? state.kernels.rowIndirectF64 : state.kernels.rowIndirectF32;
     kernel(
@@ -553,7 +589,7 @@ export function gemmIndirectInMemory(
     );
     return;
   }
-  if (size === 4 && m <= 4 && aColStride === 1 && cColStride === 1 && columnRun(colOffsets, n)) {
+  if (size === 4 && m <= 4 && rowKernels && columnRun(colOffsets, n)) {
     // A few rows (a grouped convolution's channels) and columns in runs (output positions):
     // straight from B, without packing it; the GEMM packs other layouts better.
     state.kernels.rowsIndirectF32(
@@ -591,6 +627,24 @@ export function gemmIndirectInMemory(
       work,
     );
   });
+}
+
+/** Whether the `n` column offsets at int32 offset `at` come in runs of consecutive offsets,
+ * cut at a v128's lanes, that fill at least half of those lanes on average. */
+function shortRuns(at: number, n: number, size: number): boolean {
+  const offsets = wasmMemoryView("int32");
+  const lanes = 16 / size;
+  let runs = 0;
+  for (let j = 0; j < n; runs++) {
+    let length = 1;
+    while (
+      length < lanes && j + length < n && offsets[at + j + length] === offsets[at + j] + length
+    ) {
+      length++;
+    }
+    j += length;
+  }
+  return 2 * n >= runs * lanes;
 }
 
 /** Whether the first eight of the `n` column offsets at int32 offset `at` are consecutive. */

@@ -431,6 +431,163 @@ export function rowsIndirectF32(
   }
 }
 
+/**
+ * c = A·B (or c += A·B) for m rows of A (`aRowStride` apart, columns contiguous) and an
+ * indirect B as in gemmIndirectF32 whose columns come in short runs of consecutive offsets
+ * (a weight gradient's kernel taps: three runs of three for a 3×3 kernel), read straight from
+ * B a run of up to one v128's lanes at a time, for each row of A on its own. For products
+ * that gemm pads to MR rows and 8 columns (a depthwise weight gradient is 1×9 with a long
+ * sum). Sums run in gemm's order (blocks of KC, each from zero, added to C one after the
+ * other), so results match it bit for bit; two blocks run side by side for eight sums in
+ * flight. Reads up to a v128 past the last run's first element.
+ */
+export function runsIndirectF32(
+  m: i32,
+  k: i32,
+  n: i32,
+  a: usize,
+  aRowStride: i32,
+  x: usize,
+  rowOffsets: usize,
+  colOffsets: usize,
+  c: usize,
+  cRowStride: i32,
+  accumulate: bool,
+): void {
+  runsIndirect<f32>(m, k, n, a, aRowStride, x, rowOffsets, colOffsets, c, cRowStride, accumulate);
+}
+
+/** runsIndirectF32 in float64. */
+export function runsIndirectF64(
+  m: i32,
+  k: i32,
+  n: i32,
+  a: usize,
+  aRowStride: i32,
+  x: usize,
+  rowOffsets: usize,
+  colOffsets: usize,
+  c: usize,
+  cRowStride: i32,
+  accumulate: bool,
+): void {
+  runsIndirect<f64>(m, k, n, a, aRowStride, x, rowOffsets, colOffsets, c, cRowStride, accumulate);
+}
+
+// Up to four runs of columns of B handled at once by runsIndirect: their first columns,
+// lengths and offsets (i32 each).
+const RUNS: usize = memory.data(3 * 4 * 4, 16);
+
+function runsIndirect<T>(
+  m: i32,
+  k: i32,
+  n: i32,
+  a: usize,
+  aRowStride: i32,
+  x: usize,
+  rowOffsets: usize,
+  colOffsets: usize,
+  c: usize,
+  cRowStride: i32,
+  accumulate: bool,
+): void {
+  if (n <= 0) return;
+  if (k <= 0) {
+    if (!accumulate) fillZero<T>(m, n, c, cRowStride, 1);
+    return;
+  }
+  const lanes = 16 / <i32> sizeof<T>();
+  const zero = v128.splat<T>(0);
+  for (let pc = 0; pc < k; pc += 2 * KC) {
+    // Blocks pc and pc + KC (when there is one) side by side.
+    const kc0 = min(KC, k - pc);
+    const kc1 = max(0, min(KC, k - pc - KC));
+    const overwrite = pc == 0 && !accumulate;
+    const rows0 = rowOffsets + <usize> (pc * 4);
+    const rows1 = rows0 + <usize> (KC * 4);
+    let j = 0;
+    while (j < n) {
+      // The next four runs (or fewer, the rest repeating the first with length 0).
+      let found = 0;
+      let next = j;
+      while (found < 4) {
+        let length = 0;
+        let offset = 0;
+        if (next < n) {
+          offset = load<i32>(colOffsets + <usize> (next * 4));
+          length = 1;
+          while (
+            length < lanes && next + length < n &&
+            load<i32>(colOffsets + <usize> ((next + length) * 4)) == offset + length
+          ) length++;
+        } else {
+          offset = load<i32>(RUNS + 32);
+        }
+        store<i32>(RUNS + <usize> (found * 4), next);
+        store<i32>(RUNS + <usize> (16 + found * 4), length);
+        store<i32>(RUNS + <usize> (32 + found * 4), offset);
+        next += length;
+        found++;
+      }
+      const x0 = x + bytes<T>(load<i32>(RUNS + 32));
+      const x1 = x + bytes<T>(load<i32>(RUNS + 36));
+      const x2 = x + bytes<T>(load<i32>(RUNS + 40));
+      const x3 = x + bytes<T>(load<i32>(RUNS + 44));
+      for (let i = 0; i < m; i++) {
+        const a0 = a + bytes<T>(i * aRowStride + pc);
+        const a1 = a0 + bytes<T>(KC);
+        let s0 = zero, s1 = zero, s2 = zero, s3 = zero;
+        let t0 = zero, t1 = zero, t2 = zero, t3 = zero;
+        let p = 0;
+        for (; p < kc1; p++) {
+          const r0 = bytes<T>(load<i32>(rows0 + <usize> (p * 4)));
+          const r1 = bytes<T>(load<i32>(rows1 + <usize> (p * 4)));
+          const w0 = v128.splat<T>(load<T>(a0 + bytes<T>(p)));
+          const w1 = v128.splat<T>(load<T>(a1 + bytes<T>(p)));
+          s0 = madd<T>(w0, v128.load(x0 + r0), s0);
+          t0 = madd<T>(w1, v128.load(x0 + r1), t0);
+          s1 = madd<T>(w0, v128.load(x1 + r0), s1);
+          t1 = madd<T>(w1, v128.load(x1 + r1), t1);
+          s2 = madd<T>(w0, v128.load(x2 + r0), s2);
+          t2 = madd<T>(w1, v128.load(x2 + r1), t2);
+          s3 = madd<T>(w0, v128.load(x3 + r0), s3);
+          t3 = madd<T>(w1, v128.load(x3 + r1), t3);
+        }
+        for (; p < kc0; p++) {
+          const r0 = bytes<T>(load<i32>(rows0 + <usize> (p * 4)));
+          const w0 = v128.splat<T>(load<T>(a0 + bytes<T>(p)));
+          s0 = madd<T>(w0, v128.load(x0 + r0), s0);
+          s1 = madd<T>(w0, v128.load(x1 + r0), s1);
+          s2 = madd<T>(w0, v128.load(x2 + r0), s2);
+          s3 = madd<T>(w0, v128.load(x3 + r0), s3);
+        }
+        const to = c + bytes<T>(i * cRowStride);
+        storeRuns<T>(to, s0, s1, s2, s3, overwrite);
+        if (kc1 > 0) storeRuns<T>(to, t0, t1, t2, t3, false);
+      }
+      j = next;
+    }
+  }
+}
+
+/** Writes (or adds) the first lanes of v0…v3 to the runs of columns in RUNS of the row at
+ * `to`. */
+function storeRuns<T>(to: usize, v0: v128, v1: v128, v2: v128, v3: v128, overwrite: bool): void {
+  v128.store(TILE, v0);
+  v128.store(TILE, v1, 16);
+  v128.store(TILE, v2, 32);
+  v128.store(TILE, v3, 48);
+  for (let q = 0; q < 4; q++) {
+    const first = load<i32>(RUNS + <usize> (q * 4));
+    const length = load<i32>(RUNS + <usize> (16 + q * 4));
+    for (let l = 0; l < length; l++) {
+      const at = to + bytes<T>(first + l);
+      const value = load<T>(TILE + <usize> (q * 16) + bytes<T>(l));
+      store<T>(at, overwrite ? value : load<T>(at) + value);
+    }
+  }
+}
+
 /** Whether the `count` i32 offsets at `at` are `first, first + 1, …`; when they are known
  * to increase strictly, the last one tells. */
 function runOf(at: usize, first: i32, count: i32, increasing: bool): bool {

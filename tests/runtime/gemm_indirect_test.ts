@@ -16,10 +16,13 @@ import { mulberry32 } from "../_random.ts";
  * slivers cross from one line to the next (float32 blends of two runs), consecutive rows
  * (transposed loads), rows two apart (float32 even lanes, transposed) and scattered ones
  * (one by one); products of one to four rows whose columns start with a run of eight go to
- * the row kernels instead, vector by vector and column by column. */
+ * the row kernels instead, vector by vector and column by column, and those whose columns
+ * come in short runs (a kernel's taps: rows of 3, 5 or 7) to the runs kernel, a run to a
+ * vector, two blocks of the sum side by side. */
 const LAYOUTS: Record<string, (count: number, random: () => number) => number[]> = {
   consecutive: (count) => Array.from({ length: count }, (_, i) => 3 + i),
   "two apart": (count) => Array.from({ length: count }, (_, i) => 2 * i + 1),
+  "rows of 3": (count) => Array.from({ length: count }, (_, i) => 9 * Math.floor(i / 3) + (i % 3)),
   "rows of 7": (count) => Array.from({ length: count }, (_, i) => 20 * Math.floor(i / 7) + (i % 7)),
   "rows of 5": (count) => Array.from({ length: count }, (_, i) => 11 * Math.floor(i / 5) + (i % 5)),
   "rows of 10": (count) =>
@@ -105,6 +108,8 @@ for (const build of wasmGemmBuilds()) {
                 [2, 19, 13],
                 [3, 37, 300],
                 [4, 70, 20],
+                [1, 9, 700],
+                [4, 12, 530],
               ]
             ) {
               const random = mulberry32(seed);
