@@ -629,22 +629,25 @@ export function gemmIndirectInMemory(
   });
 }
 
-/** Whether the `n` column offsets at int32 offset `at` come in runs of consecutive offsets,
- * cut at a v128's lanes, that fill at least half of those lanes on average. */
+/** Whether the first (up to 64) of the `n` column offsets at int32 offset `at` come in runs
+ * of consecutive offsets, cut at a v128's lanes, that fill at least half of those lanes and
+ * are at least 1.5 long on average (so not columns two apart, which the one-row kernel
+ * reads as vectors). */
 function shortRuns(at: number, n: number, size: number): boolean {
   const offsets = wasmMemoryView("int32");
   const lanes = 16 / size;
+  const count = Math.min(n, 64);
   let runs = 0;
-  for (let j = 0; j < n; runs++) {
+  for (let j = 0; j < count; runs++) {
     let length = 1;
     while (
-      length < lanes && j + length < n && offsets[at + j + length] === offsets[at + j] + length
+      length < lanes && j + length < count && offsets[at + j + length] === offsets[at + j] + length
     ) {
       length++;
     }
     j += length;
   }
-  return 2 * n >= runs * lanes;
+  return 2 * count >= runs * Math.max(3, lanes);
 }
 
 /** Whether the first eight of the `n` column offsets at int32 offset `at` are consecutive. */

@@ -317,6 +317,22 @@ function rowIndirect<T>(
         j += 2 * lanes;
         continue;
       }
+      if (j + 2 * lanes <= n && runOf(colAt, first, 2 * lanes, increasing, 2)) {
+        // Columns two apart (a stride-2 depthwise convolution's outputs): the even lanes of
+        // four vectors, two sums in flight.
+        let acc0 = v128.splat<T>(0);
+        let acc1 = v128.splat<T>(0);
+        const from = x + bytes<T>(first);
+        for (let p = 0; p < kc; p++) {
+          const at = from + bytes<T>(load<i32>(rows + <usize> (p * 4)));
+          const w = v128.splat<T>(load<T>(weights + bytes<T>(p)));
+          acc0 = madd<T>(w, evenLanes<T>(at), acc0);
+          acc1 = madd<T>(w, evenLanes<T>(at + 32), acc1);
+        }
+        storeRow<T>(to, acc0, acc1, overwrite);
+        j += 2 * lanes;
+        continue;
+      }
       // One column: the same products and sums as a lane of the vector path.
       let acc = v128.splat<T>(0);
       const from = x + bytes<T>(first);
@@ -588,11 +604,14 @@ function storeRuns<T>(to: usize, v0: v128, v1: v128, v2: v128, v3: v128, overwri
   }
 }
 
-/** Whether the `count` i32 offsets at `at` are `first, first + 1, …`; when they are known
- * to increase strictly, the last one tells. */
-function runOf(at: usize, first: i32, count: i32, increasing: bool): bool {
-  if (increasing) return load<i32>(at + <usize> ((count - 1) * 4)) == first + count - 1;
-  return consecutive(at, first, count);
+/** Whether the `count` i32 offsets at `at` are `first, first + step, …`; when they are
+ * known to increase strictly, the last one tells for a step of 1. */
+function runOf(at: usize, first: i32, count: i32, increasing: bool, step: i32 = 1): bool {
+  if (increasing && step == 1) return load<i32>(at + <usize> ((count - 1) * 4)) == first + count - 1;
+  for (let j = 1; j < count; j++) {
+    if (load<i32>(at + <usize> (j * 4)) != first + j * step) return false;
+  }
+  return true;
 }
 
 /** Whether the `count` i32 offsets at `at` are `first, first + 1, …`. */
@@ -911,8 +930,8 @@ function packBIndirect<T>(x: usize, rows: usize, cols: usize, kc: i32, nc: i32, 
       // is read; callers leave room for it).
       for (; p < kc; p++) {
         const at = x + bytes<T>(load<i32>(rows + <usize> (p * 4)) + first);
-        v128.store(out, evenLanes(at));
-        v128.store(out, evenLanes(at + 32), 16);
+        v128.store(out, evenLanes<f32>(at));
+        v128.store(out, evenLanes<f32>(at + 32), 16);
         out += 32;
       }
       continue;
@@ -939,8 +958,8 @@ function packBIndirect<T>(x: usize, rows: usize, cols: usize, kc: i32, nc: i32, 
             v128.store(out, v128.bitselect(v128.load(at), v128.load(bt), low));
             v128.store(out, v128.bitselect(v128.load(at, 16), v128.load(bt, 16), high), 16);
           } else {
-            v128.store(out, v128.bitselect(evenLanes(at), evenLanes(bt), low));
-            v128.store(out, v128.bitselect(evenLanes(at + 32), evenLanes(bt + 32), high), 16);
+            v128.store(out, v128.bitselect(evenLanes<f32>(at), evenLanes<f32>(bt), low));
+            v128.store(out, v128.bitselect(evenLanes<f32>(at + 32), evenLanes<f32>(bt + 32), high), 16);
           }
           out += 32;
         }
@@ -977,9 +996,12 @@ function packBIndirect<T>(x: usize, rows: usize, cols: usize, kc: i32, nc: i32, 
   }
 }
 
-/** The even lanes of the eight float32 values at `at`: values 0, 2, 4 and 6. */
-function evenLanes(at: usize): v128 {
-  return i32x4.shuffle(v128.load(at), v128.load(at, 16), 0, 2, 4, 6);
+/** Every other value of the 32 bytes at `at`: values 0, 2, 4 and 6 of eight float32, or 0
+ * and 2 of four float64. */
+function evenLanes<T>(at: usize): v128 {
+  const a = v128.load(at);
+  const b = v128.load(at, 16);
+  return sizeof<T>() == 4 ? i32x4.shuffle(a, b, 0, 2, 4, 6) : i64x2.shuffle(a, b, 0, 2);
 }
 
 /**
@@ -1035,14 +1057,14 @@ function packColumnsIndirect<T>(x: usize, cols: usize, out: usize): void {
 function packColumnsTwoApart(x: usize, cols: usize, out: usize): void {
   storeColumnsF32(
     out,
-    evenLanes(x + bytes<f32>(load<i32>(cols))),
-    evenLanes(x + bytes<f32>(load<i32>(cols, 4))),
-    evenLanes(x + bytes<f32>(load<i32>(cols, 8))),
-    evenLanes(x + bytes<f32>(load<i32>(cols, 12))),
-    evenLanes(x + bytes<f32>(load<i32>(cols, 16))),
-    evenLanes(x + bytes<f32>(load<i32>(cols, 20))),
-    evenLanes(x + bytes<f32>(load<i32>(cols, 24))),
-    evenLanes(x + bytes<f32>(load<i32>(cols, 28))),
+    evenLanes<f32>(x + bytes<f32>(load<i32>(cols))),
+    evenLanes<f32>(x + bytes<f32>(load<i32>(cols, 4))),
+    evenLanes<f32>(x + bytes<f32>(load<i32>(cols, 8))),
+    evenLanes<f32>(x + bytes<f32>(load<i32>(cols, 12))),
+    evenLanes<f32>(x + bytes<f32>(load<i32>(cols, 16))),
+    evenLanes<f32>(x + bytes<f32>(load<i32>(cols, 20))),
+    evenLanes<f32>(x + bytes<f32>(load<i32>(cols, 24))),
+    evenLanes<f32>(x + bytes<f32>(load<i32>(cols, 28))),
   );
 }
 

@@ -16,7 +16,8 @@ import { mulberry32 } from "../_random.ts";
  * slivers cross from one line to the next (float32 blends of two runs), consecutive rows
  * (transposed loads), rows two apart (float32 even lanes, transposed) and scattered ones
  * (one by one); products of one to four rows whose columns start with a run of eight go to
- * the row kernels instead, vector by vector and column by column, and those whose columns
+ * the row kernels instead, vector by vector and column by column (one row also with columns
+ * two apart, as even lanes), and those whose columns
  * come in short runs (a kernel's taps: rows of 3, 5 or 7) to the runs kernel, a run to a
  * vector, two blocks of the sum side by side. */
 const LAYOUTS: Record<string, (count: number, random: () => number) => number[]> = {
