@@ -267,11 +267,7 @@ function rowIndirect<T>(
   accumulate: bool,
   increasing: bool,
 ): void {
-  if (n <= 0) return;
-  if (k <= 0) {
-    if (!accumulate) fillZero<T>(1, n, c, n, 1);
-    return;
-  }
+  if (emptyProduct<T>(1, n, k, c, n, 1, accumulate)) return;
   const lanes = 16 / <i32> sizeof<T>();
   for (let pc = 0; pc < k; pc += KC) {
     const kc = min(KC, k - pc);
@@ -373,11 +369,7 @@ export function rowsIndirectF32(
   accumulate: bool,
   increasing: bool,
 ): void {
-  if (n <= 0) return;
-  if (k <= 0) {
-    if (!accumulate) fillZero<f32>(m, n, c, cRowStride, 1);
-    return;
-  }
+  if (emptyProduct<f32>(m, n, k, c, cRowStride, 1, accumulate)) return;
   const zero = f32x4.splat(0);
   for (let pc = 0; pc < k; pc += KC) {
     const kc = min(KC, k - pc);
@@ -507,11 +499,7 @@ function runsIndirect<T>(
   cRowStride: i32,
   accumulate: bool,
 ): void {
-  if (n <= 0) return;
-  if (k <= 0) {
-    if (!accumulate) fillZero<T>(m, n, c, cRowStride, 1);
-    return;
-  }
+  if (emptyProduct<T>(m, n, k, c, cRowStride, 1, accumulate)) return;
   const lanes = 16 / <i32> sizeof<T>();
   const zero = v128.splat<T>(0);
   for (let pc = 0; pc < k; pc += 2 * KC) {
@@ -673,11 +661,7 @@ function gemm<T>(
   accumulate: bool,
   work: usize,
 ): void {
-  if (m <= 0 || n <= 0) return;
-  if (k <= 0) {
-    if (!accumulate) fillZero<T>(m, n, c, crs, ccs);
-    return;
-  }
+  if (emptyProduct<T>(m, n, k, c, crs, ccs, accumulate)) return;
   const double = sizeof<T>() == 8;
   const nr = double ? NR_F64 : NR_F32;
   const mcMax = double ? MC_F64 : MC_F32;
@@ -713,6 +697,23 @@ function gemm<T>(
       }
     }
   }
+}
+
+/** Whether the product has no sums to run (m, n or k zero); when k is zero, C = 0 unless
+ * `accumulate`. */
+function emptyProduct<T>(
+  m: i32,
+  n: i32,
+  k: i32,
+  c: usize,
+  crs: i32,
+  ccs: i32,
+  accumulate: bool,
+): bool {
+  if (m <= 0 || n <= 0) return true;
+  if (k > 0) return false;
+  if (!accumulate) fillZero<T>(m, n, c, crs, ccs);
+  return true;
 }
 
 function fillZero<T>(m: i32, n: i32, c: usize, crs: i32, ccs: i32): void {
