@@ -9,14 +9,17 @@ import type { PatternHyperparameters } from "./index_pattern_registry.ts";
  */
 export interface ImplicitGemm {
   /** `"forward"`: `Y = W · U` (the weight holds the kernel taps, the result the outputs);
-   * `"weight"`: `dW = V · Uᵀ` (the gradient V holds the outputs, the result the taps). */
-  readonly kind: "forward" | "weight" | "input";
+   * `"weight"`: `dW = V · Uᵀ` (the gradient V holds the outputs, the result the taps);
+   * `"input"`: the input gradient; `"unfold"`: `U` itself, with no weight (a gather of the
+   * data's padded image, row by row, never a product with dense patterns). */
+  readonly kind: "forward" | "weight" | "input" | "unfold";
   /** The data operand T. */
   readonly data: number;
   /** The pattern operands, one per spatial dimension. */
   readonly patterns: readonly number[];
-  /** The weight operand W (forward), or the output gradient V (weight). */
-  readonly weight: number;
+  /** The weight operand W (forward), or the output gradient V (weight); null for an
+   * unfold. */
+  readonly weight: number | null;
   /** Indices of T, W and the output (looped over, e.g. groups). */
   readonly batch: readonly string[];
   /** Indices of T and the output only (looped over, e.g. the batch). */
@@ -32,12 +35,13 @@ export interface ImplicitGemm {
 }
 
 /**
- * Recognises the three convolution motifs: exactly one dense data operand, N ≥ 1 index
+ * Recognises the four convolution motifs: exactly one dense data operand, N ≥ 1 index
  * patterns whose input index only the data operand has, and one more dense operand that
  * holds every pattern's kernel index with the outputs in the result (a forward
  * convolution), or every pattern's output index with the kernel taps in the result (a
  * weight gradient), or one dense operand holding the outputs and one holding the taps
- * with the inputs in the result (an input gradient).
+ * with the inputs in the result (an input gradient); or no other operand, with every
+ * pattern's kernel and output indices in the result (an unfold).
  * Returns null for anything else (it then plans pairwise).
  */
 export function findImplicitGemm(
@@ -47,9 +51,10 @@ export function findImplicitGemm(
   const { inputs, output } = parsed;
   const patternAt = inputs.map((_, at) => at).filter((at) => patterns[at] !== undefined);
   const denseAt = inputs.map((_, at) => at).filter((at) => patterns[at] === undefined);
-  if (patternAt.length === 0 || denseAt.length !== 2) return null;
+  if (patternAt.length === 0 || denseAt.length === 0 || denseAt.length > 2) return null;
   if (inputs.some((names) => new Set(names).size !== names.length)) return null;
   const out = new Set(output);
+  if (denseAt.length === 1) return findUnfold(parsed, patternAt, denseAt[0]);
   for (const [data, weight] of [denseAt, [...denseAt].reverse()]) {
     const t = new Set(inputs[data]);
     const w = new Set(inputs[weight]);
@@ -87,6 +92,42 @@ export function findImplicitGemm(
   return null;
 }
 
+/** An unfold: every pattern's input index only in the data and among its last indices, in
+ * the patterns' order; its kernel and output indices in the result and not in the data;
+ * every other index of the data in the result. */
+function findUnfold(
+  { inputs, output }: ParsedEquation,
+  patternAt: readonly number[],
+  data: number,
+): ImplicitGemm | null {
+  const t = new Set(inputs[data]);
+  const out = new Set(output);
+  const taps = patternAt.map((at) => inputs[at] as unknown as [string, string, string]);
+  const tapNames = new Set(taps.flat());
+  if (tapNames.size !== 3 * taps.length) return null;
+  const fits = taps.every(([k, o, i]) =>
+    t.has(i) && !out.has(i) && out.has(k) && !t.has(k) && out.has(o) && !t.has(o)
+  );
+  const rows = inputs[data].filter((name) => !tapNames.has(name));
+  if (!fits || !rows.every((name) => out.has(name))) return null;
+  // The data's last indices are the inputs, in the patterns' order (a convolution's
+  // layout, whose lines the kernel copies); else a gather along the others does better.
+  const last = inputs[data].slice(inputs[data].length - taps.length);
+  if (!taps.every(([, , i], d) => last[d] === i)) return null;
+  if (output.length !== rows.length + 2 * taps.length) return null;
+  return {
+    kind: "unfold",
+    data,
+    patterns: patternAt,
+    weight: null,
+    batch: [],
+    rows,
+    contracted: [],
+    channels: [],
+    taps,
+  };
+}
+
 /**
  * The order in which an implicit GEMM writes its result: `output` itself when the kernel
  * can (the output ends with the kernel's block of channels and positions, or is the weight
@@ -99,6 +140,10 @@ export function implicitGemmOrder(motif: ImplicitGemm, output: readonly string[]
     a.length === b.length && a.every((name, at) => name === b[at]);
   if (motif.kind === "weight") {
     const natural = [...motif.batch, ...motif.channels, ...motif.rows, ...kernels];
+    return same(natural, output) ? [...output] : natural;
+  }
+  if (motif.kind === "unfold") {
+    const natural = [...motif.rows, ...kernels, ...outputs];
     return same(natural, output) ? [...output] : natural;
   }
   const block = [...motif.channels, ...(motif.kind === "input" ? inputs : outputs)];

@@ -62,6 +62,15 @@ interface Kernels {
   rowsIndirectF32: RowsEntry;
   runsIndirectF32: RunsEntry;
   runsIndirectF64: RunsEntry;
+  gatherRuns(
+    size: number,
+    rows: number,
+    x: number,
+    rowOffsets: number,
+    count: number,
+    runs: number,
+    out: number,
+  ): void;
   copyRuns(
     size: number,
     lines: number,
@@ -654,6 +663,37 @@ function shortRuns(at: number, n: number, size: number): boolean {
 function columnRun(at: number, n: number): boolean {
   const offsets = wasmMemoryView("int32");
   return n >= 8 && offsets[at + 7] - offsets[at] === 7;
+}
+
+/**
+ * Writes `rows` rows of an unfolded input, one after the other from element `out` on: row
+ * `p` is, for each run of `runs` (pairs of an element offset and a length, at int32 offset
+ * `runsAt`), the `length` elements from `x + rowOffsets[p] + offset` on, where `rowOffsets`
+ * is an int32 region of `rows` entries. Everything lies in `wasmMemoryView(dtype)`.
+ *
+ * @param dtype Element type.
+ * @param rows Number of rows.
+ * @param x Element offset that the offsets count from.
+ * @param rowOffsets Int32 offset of the rows' offsets.
+ * @param runsAt Int32 offset of the runs (offset, length pairs).
+ * @param runs Number of runs.
+ * @param out Element offset of the first row of the result.
+ */
+export function gatherRunsInMemory(
+  dtype: WasmGemmDType,
+  rows: number,
+  x: number,
+  rowOffsets: number,
+  runsAt: number,
+  runs: number,
+  out: number,
+): void {
+  if (rows === 0 || runs === 0) return;
+  const state = current();
+  const size = elementSize(dtype);
+  checkView("rowOffsets", rowOffsets, 1, 1, rows, 1, state.size / 4);
+  checkView("runs", runsAt, 1, 1, 2 * runs, 1, state.size / 4);
+  state.kernels.gatherRuns(size, rows, x * size, rowOffsets * 4, runs, runsAt * 4, out * size);
 }
 
 /**

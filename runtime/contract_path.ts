@@ -55,7 +55,7 @@ export interface ContractionStep {
   readonly equation: string;
   /** opt_einsum's FLOP count of the step. */
   readonly flops: number;
-  /** What runs: `"implicit GEMM"`, `"gather"`, `"scatter"`, `"GEMM"`, `"batched GEMM"`,
+  /** What runs: `"implicit GEMM"`, `"unfold"`, `"gather"`, `"scatter"`, `"GEMM"`, `"batched GEMM"`,
    * `"outer"`, `"elementwise"`, `"reduce"` or `"permute"`. The executor may lay a step's
    * result out in another order than `result` lists; the names are what count. */
   readonly kind: string;
@@ -370,12 +370,14 @@ function buildPlan(
 }
 
 /** The pairwise order equivalent to an implicit GEMM: the data with every pattern (the
- * unfolded input), then the weight. */
+ * unfolded input), then the weight (if any). */
 function im2colPath(motif: ImplicitGemm): Path {
   const current = [...Array(motif.patterns.length + 2).keys()];
   const path: Path = [];
   let held = motif.data;
-  for (const operand of [...motif.patterns, motif.weight]) {
+  for (
+    const operand of motif.weight === null ? motif.patterns : [...motif.patterns, motif.weight]
+  ) {
     const [i, j] = [current.indexOf(held), current.indexOf(operand)].sort((a, b) => a - b);
     path.push([i, j]);
     current.splice(j, 1);
@@ -410,8 +412,9 @@ function implicitGemmSteps(
     inputs: parsed.inputs,
     result,
     equation: stepEquation(parsed.inputs, result, letters),
-    flops: 2 * sizeOf(entries, sizes) * sizeOf(depth, sizes),
-    kind: "implicit GEMM",
+    // An unfold is a gather: it costs the size of its result.
+    flops: (motif.kind === "unfold" ? 1 : 2) * sizeOf(entries, sizes) * sizeOf(depth, sizes),
+    kind: motif.kind === "unfold" ? "unfold" : "implicit GEMM",
   }];
   if (result.join("\u0000") !== parsed.output.join("\u0000")) {
     steps.push({

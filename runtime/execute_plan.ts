@@ -3,6 +3,7 @@ import ndarray from "ndarray";
 import type { ContractionPlan, ImplicitGemm } from "./contract_path.ts";
 import { implicitGemmOrder } from "./_conv_motif.ts";
 import { implicitGemm, type TapRule } from "./_implicit_gemm.ts";
+import { implicitUnfold } from "./_implicit_unfold.ts";
 import { implicitInputGemm } from "./_implicit_input_gemm.ts";
 import { implicitWeightGemm } from "./_implicit_weight_gemm.ts";
 import type { RoleView } from "./_implicit_roles.ts";
@@ -198,7 +199,6 @@ function runImplicitGemm(
   target?: Float32Array | Float64Array,
 ): View {
   const t = views[motif.data];
-  const w = views[motif.weight];
   const patterns = motif.patterns.map((at) => views[at]);
   const dims = (view: View, names: readonly string[]) =>
     names.map((name) => view.names.indexOf(name));
@@ -222,13 +222,6 @@ function runImplicitGemm(
     channels: [],
     taps: inputs,
   });
-  const wRoles = role(w, {
-    batch: motif.batch,
-    rows: [],
-    contracted: motif.contracted,
-    channels: motif.channels,
-    taps: motif.kind === "weight" ? outputs : kernels,
-  });
   const rules: TapRule[] = patterns.map((view) => {
     const p = view.pattern!;
     const [kOrigin, oOrigin, iOrigin] = view.origin!;
@@ -244,7 +237,6 @@ function runImplicitGemm(
     names.forEach((name, d) => sizeOf.set(name, shape[d]));
   note(motif.batch, tRoles.shapes.batch);
   note(motif.rows, tRoles.shapes.rows);
-  note(motif.channels, wRoles.shapes.channels);
   rules.forEach((rule, d) => {
     sizeOf.set(kernels[d], rule.kernelSize);
     sizeOf.set(outputs[d], rule.outputSize);
@@ -263,6 +255,17 @@ function runImplicitGemm(
   };
   const names = implicitGemmOrder(motif, output);
   const fits = names.join("\u0000") === output.join("\u0000");
+  if (motif.weight === null) {
+    return view(names, implicitUnfold(tRoles, rules, dtype, fits ? target : undefined));
+  }
+  const wRoles = role(views[motif.weight], {
+    batch: motif.batch,
+    rows: [],
+    contracted: motif.contracted,
+    channels: motif.channels,
+    taps: motif.kind === "weight" ? outputs : kernels,
+  });
+  note(motif.channels, wRoles.shapes.channels);
   if (motif.kind === "weight") {
     return view(names, implicitWeightGemm(tRoles, wRoles, rules, dtype, fits ? target : undefined));
   }

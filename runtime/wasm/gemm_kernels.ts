@@ -634,6 +634,37 @@ export function copyRuns(
   }
 }
 
+/**
+ * Writes `rows` rows of an unfolded input one after the other from `out` on: row p holds,
+ * for each of the `count` runs (i32 pairs at `runs`: an offset and a length), the `length`
+ * values of `size` bytes from `x + size·(rowOffsets[p] + offset)` on. Runs of one value
+ * (a stride-2 unfold's columns) are copied as single values.
+ */
+export function gatherRuns(
+  size: i32,
+  rows: i32,
+  x: usize,
+  rowOffsets: usize,
+  count: i32,
+  runs: usize,
+  out: usize,
+): void {
+  for (let p = 0; p < rows; p++) {
+    const from = x + <usize> (load<i32>(rowOffsets + <usize> (p * 4)) * size);
+    for (let r = 0; r < count; r++) {
+      const at = from + <usize> (load<i32>(runs + <usize> (r * 8)) * size);
+      const length = load<i32>(runs + <usize> (r * 8 + 4));
+      if (length == 1) {
+        if (size == 8) store<u64>(out, load<u64>(at));
+        else store<u32>(out, load<u32>(at));
+      } else {
+        memory.copy(out, at, <usize> (length * size));
+      }
+      out += <usize> (length * size);
+    }
+  }
+}
+
 function roundUp(size: i32, step: i32): i32 {
   return (size + step - 1) / step * step;
 }
