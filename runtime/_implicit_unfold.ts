@@ -3,6 +3,7 @@
 import type { DType } from "./tensor.ts";
 import { allocate, shapeSize } from "./_tensor.ts";
 import {
+  type Band,
   bandOutputs,
   outputBands,
   outputOffsets,
@@ -50,44 +51,78 @@ export function implicitUnfold(
   const { taps, outputs } = ruleSizes(rules);
   const out = target ?? allocate(dtype, planes * taps * outputs);
   if (out.length === 0) return out;
-  const planeOffsets = roleOffsets(t, "rows");
+  const starts = roleOffsets(t, "rows").map((offset) => t.offset + offset);
   const bands = outputBands(rules, bandOutputs(rules, PLANES_PER_BAND, stageElements));
   const lineOutputs = outputs / rules[0].outputSize;
   for (const band of bands) {
-    withWasmScratch(() => {
-      const geometry = paddedGeometry(band.rules);
-      const chunk = planesPerChunk(planes, geometry.plane, stageElements);
-      const columns = ruleSizes(band.rules).outputs;
-      const runs = columnRuns(outputOffsets(band.rules, geometry));
-      const runsAt = reserveOffsets(runs);
-      const rowsAt = reserveOffsets(
-        planeTapOffsets(tapOffsets(band.rules, geometry), chunk, geometry.plane),
-      );
-      const imageAt = reserveImage(dtype, chunk * geometry.plane);
-      const resultAt = wasmScratchReserve(dtype, chunk * taps * columns);
-      const base = t.offset + band.firstInput * t.strides.taps[0];
-      const firstColumn = band.firstOutput * lineOutputs;
-      for (let first = 0; first < planes; first += chunk) {
-        const starts = planeOffsets.slice(first, first + chunk).map((p) => base + p);
-        stageImage(dtype, imageAt, geometry, band.rules, t.data, starts, t.strides.taps);
-        const rows = starts.length * taps;
-        gatherRunsInMemory(dtype, rows, imageAt, rowsAt, runsAt, runs.length / 2, resultAt);
+    const columns = ruleSizes(band.rules).outputs;
+    const chunk = planesPerChunk(planes, paddedGeometry(band.rules).plane, stageElements);
+    for (let first = 0; first < planes; first += chunk) {
+      withWasmScratch(() => {
+        const group = starts.slice(first, first + chunk);
+        const resultAt = wasmScratchReserve(dtype, group.length * taps * columns);
+        unfoldBand(t, band, group, dtype, resultAt, columns, stageElements);
         const heap = wasmMemoryView(dtype);
         if (columns === outputs) {
-          out.set(heap.subarray(resultAt, resultAt + rows * columns), first * taps * outputs);
-          continue;
+          const size = group.length * taps * columns;
+          out.set(heap.subarray(resultAt, resultAt + size), first * taps * outputs);
+          return;
         }
-        for (let row = 0; row < rows; row++) {
+        const firstColumn = band.firstOutput * lineOutputs;
+        for (let row = 0; row < group.length * taps; row++) {
           const from = resultAt + row * columns;
           out.set(
             heap.subarray(from, from + columns),
             (first * taps + row) * outputs + firstColumn,
           );
         }
-      }
-    });
+      });
+    }
   }
   return out;
+}
+
+/**
+ * Writes the band's unfolded rows of the planes starting at `starts` (element offsets into
+ * `t.data`, before the band's shift) into WASM memory at element `at`: row `(p, k)` (plane
+ * `p`, flattened tap `k`) holds the band's outputs and starts `rowStride` elements after
+ * the previous row. Planes are staged as many at a time as fit in `stageElements`.
+ */
+export function unfoldBand(
+  t: RoleView,
+  band: Band,
+  starts: readonly number[],
+  dtype: DType,
+  at: number,
+  rowStride: number,
+  stageElements: number = STAGE_ELEMENTS,
+): void {
+  const geometry = paddedGeometry(band.rules);
+  const taps = ruleSizes(band.rules).taps;
+  const chunk = planesPerChunk(starts.length, geometry.plane, stageElements);
+  const shift = band.firstInput * t.strides.taps[0];
+  withWasmScratch(() => {
+    const runs = columnRuns(outputOffsets(band.rules, geometry));
+    const runsAt = reserveOffsets(runs);
+    const rowsAt = reserveOffsets(
+      planeTapOffsets(tapOffsets(band.rules, geometry), chunk, geometry.plane),
+    );
+    const imageAt = reserveImage(dtype, chunk * geometry.plane);
+    for (let first = 0; first < starts.length; first += chunk) {
+      const planes = starts.slice(first, first + chunk).map((start) => start + shift);
+      stageImage(dtype, imageAt, geometry, band.rules, t.data, planes, t.strides.taps);
+      gatherRunsInMemory(
+        dtype,
+        planes.length * taps,
+        imageAt,
+        rowsAt,
+        runsAt,
+        runs.length / 2,
+        at + first * taps * rowStride,
+        rowStride,
+      );
+    }
+  });
 }
 
 /** The maximal runs of consecutive offsets in `offsets`, as (first offset, length) pairs. */

@@ -70,6 +70,7 @@ interface Kernels {
     count: number,
     runs: number,
     out: number,
+    outRow: number,
   ): void;
   copyRuns(
     size: number,
@@ -666,10 +667,11 @@ function columnRun(at: number, n: number): boolean {
 }
 
 /**
- * Writes `rows` rows of an unfolded input, one after the other from element `out` on: row
- * `p` is, for each run of `runs` (pairs of an element offset and a length, at int32 offset
- * `runsAt`), the `length` elements from `x + rowOffsets[p] + offset` on, where `rowOffsets`
- * is an int32 region of `rows` entries. Everything lies in `wasmMemoryView(dtype)`.
+ * Writes `rows` rows of an unfolded input, `outRow` elements apart from element `out` on:
+ * row `p` is, for each run of `runs` (pairs of an element offset and a length, at int32
+ * offset `runsAt`), the `length` elements from `x + rowOffsets[p] + offset` on, where
+ * `rowOffsets` is an int32 region of `rows` entries. Everything lies in
+ * `wasmMemoryView(dtype)`.
  *
  * @param dtype Element type.
  * @param rows Number of rows.
@@ -678,6 +680,7 @@ function columnRun(at: number, n: number): boolean {
  * @param runsAt Int32 offset of the runs (offset, length pairs).
  * @param runs Number of runs.
  * @param out Element offset of the first row of the result.
+ * @param outRow Elements from one row of the result to the next.
  */
 export function gatherRunsInMemory(
   dtype: WasmGemmDType,
@@ -687,13 +690,23 @@ export function gatherRunsInMemory(
   runsAt: number,
   runs: number,
   out: number,
+  outRow: number,
 ): void {
   if (rows === 0 || runs === 0) return;
   const state = current();
   const size = elementSize(dtype);
   checkView("rowOffsets", rowOffsets, 1, 1, rows, 1, state.size / 4);
   checkView("runs", runsAt, 1, 1, 2 * runs, 1, state.size / 4);
-  state.kernels.gatherRuns(size, rows, x * size, rowOffsets * 4, runs, runsAt * 4, out * size);
+  state.kernels.gatherRuns(
+    size,
+    rows,
+    x * size,
+    rowOffsets * 4,
+    runs,
+    runsAt * 4,
+    out * size,
+    outRow,
+  );
 }
 
 /**

@@ -635,10 +635,10 @@ export function copyRuns(
 }
 
 /**
- * Writes `rows` rows of an unfolded input one after the other from `out` on: row p holds,
- * for each of the `count` runs (i32 pairs at `runs`: an offset and a length), the `length`
- * values of `size` bytes from `x + size·(rowOffsets[p] + offset)` on. Runs of one value
- * (a stride-2 unfold's columns) are copied as single values.
+ * Writes `rows` rows of an unfolded input, `outRow` values of `size` bytes apart, from `out`
+ * on: row p holds, for each of the `count` runs (i32 pairs at `runs`: an offset and a
+ * length), the `length` values from `x + size·(rowOffsets[p] + offset)` on. Runs of one
+ * value (a stride-2 unfold's columns) are copied as single values.
  */
 export function gatherRuns(
   size: i32,
@@ -648,8 +648,11 @@ export function gatherRuns(
   count: i32,
   runs: usize,
   out: usize,
+  outRow: i32,
 ): void {
+  const rowStart = out;
   for (let p = 0; p < rows; p++) {
+    out = rowStart + <usize> (p * outRow * size);
     const from = x + <usize> (load<i32>(rowOffsets + <usize> (p * 4)) * size);
     for (let r = 0; r < count; r++) {
       const at = from + <usize> (load<i32>(runs + <usize> (r * 8)) * size);
