@@ -13,6 +13,7 @@ import {
 } from "./_paths.ts";
 import { patternAwareStepCost } from "./_pattern_cost.ts";
 import { findImplicitGemm, type ImplicitGemm, implicitGemmOrder } from "./_conv_motif.ts";
+import { findImplicitKfc, type ImplicitKfc, implicitKfcOrder } from "./_kfc_motif.ts";
 import { indexPatternInfo, type PatternHyperparameters } from "./index_pattern_registry.ts";
 import type { NdArray } from "./tensor.ts";
 import { checkShapeList } from "./_tensor.ts";
@@ -22,6 +23,7 @@ import { planShards, type ShardPlan } from "./plan_shards.ts";
 
 export type { Path, PathStrategy } from "./_paths.ts";
 export type { ImplicitGemm } from "./_conv_motif.ts";
+export type { ImplicitKfc } from "./_kfc_motif.ts";
 
 /** Options of {@linkcode contractPath}. */
 export interface ContractPathOptions {
@@ -96,6 +98,10 @@ export class ContractionPlan {
   /** Set when the whole contraction is a convolution run as one implicit GEMM (its
    * `path` is then the equivalent im2col order). */
   readonly implicitGemm: ImplicitGemm | null;
+  /** Set when the whole contraction is a Kronecker factor of two unfolded inputs sharing
+   * their output positions (KFC), run as one GEMM per image of the unfolded inputs (its
+   * `path` is then the equivalent order: each unfold, their product, the scalars). */
+  readonly implicitKfc: ImplicitKfc | null;
   /** With the `workers` option: how the worker pool splits the contraction, or `null`
    * if it runs on the calling thread; otherwise `undefined`. */
   readonly shards?: ShardPlan | null;
@@ -116,6 +122,7 @@ export class ContractionPlan {
     this.strategy = fields.strategy;
     this.patterns = fields.patterns;
     this.implicitGemm = fields.implicitGemm;
+    this.implicitKfc = fields.implicitKfc;
     this.shards = fields.shards;
   }
 
@@ -322,13 +329,21 @@ function buildPlan(
     ? patternAwareStepCost(sizes, patterns, inputs)
     : denseStepCost(sizes);
   const implicitGemm = strategy === "naive" ? null : findImplicitGemm(parsed, patterns);
-  let path = implicitGemm === null
-    ? pathFinders[strategy](inputs, output, sizes, memoryLimit, stepCost)
-    : im2colPath(implicitGemm);
-  let steps = implicitGemm === null
-    ? pathSteps(parsed, sizes, path, stepCost, patterns)
-    : implicitGemmSteps(parsed, sizes, implicitGemm);
-  if (implicitGemm === null && strategy !== "naive" && strategy !== "optimal") {
+  const implicitKfc = strategy === "naive" || implicitGemm !== null
+    ? null
+    : findImplicitKfc(parsed, patterns);
+  let path = implicitGemm !== null
+    ? im2colPath(implicitGemm)
+    : implicitKfc !== null
+    ? kfcPath(implicitKfc, parsed.inputs.length)
+    : pathFinders[strategy](inputs, output, sizes, memoryLimit, stepCost);
+  let steps = implicitGemm !== null
+    ? implicitGemmSteps(parsed, sizes, implicitGemm)
+    : implicitKfc !== null
+    ? implicitKfcSteps(parsed, sizes, implicitKfc)
+    : pathSteps(parsed, sizes, path, stepCost, patterns);
+  const fused = implicitGemm !== null || implicitKfc !== null;
+  if (!fused && strategy !== "naive" && strategy !== "optimal") {
     const naive = naivePath(inputs, output, sizes);
     const naiveSteps = pathSteps(parsed, sizes, naive, stepCost, patterns);
     const fits = naiveSteps.every((step, at) =>
@@ -366,6 +381,7 @@ function buildPlan(
     strategy,
     patterns,
     implicitGemm,
+    implicitKfc,
   });
 }
 
@@ -388,33 +404,58 @@ function im2colPath(motif: ImplicitGemm): Path {
   return path;
 }
 
-/** The one fused step of an implicit GEMM (plus the permutation to the output order). */
-function implicitGemmSteps(
+/** The pairwise order equivalent to an implicit KFC: each data operand with its patterns
+ * (the two unfolded inputs), their product, then each scalar operand. */
+function kfcPath(motif: ImplicitKfc, count: number): Path {
+  const current = [...Array(count).keys()];
+  const path: Path = [];
+  const merge = (a: number, b: number) => {
+    const [i, j] = [current.indexOf(a), current.indexOf(b)].sort((x, y) => x - y);
+    path.push([i, j]);
+    current.splice(j, 1);
+    current.splice(i, 1);
+    current.push(-path.length); // an intermediate: no operand position is negative
+    return -path.length;
+  };
+  const unfolded = motif.data.map((data, side) =>
+    motif.patterns[side].reduce((held, pattern) => merge(held, pattern), data)
+  );
+  motif.scalars.reduce((held, scalar) => merge(held, scalar), merge(unfolded[0], unfolded[1]));
+  return path;
+}
+
+/** The one fused step of an implicit KFC (plus the permutation to the output order). */
+function implicitKfcSteps(
   parsed: ParsedEquation,
   sizes: Map<string, number>,
-  motif: ImplicitGemm,
+  motif: ImplicitKfc,
+): ContractionStep[] {
+  const result = implicitKfcOrder(motif);
+  const outputs = motif.taps[0].map((tap) => tap[1]);
+  const loops = [...motif.batch, ...motif.contracted];
+  const side = (s: 0 | 1) => [...motif.rows[s], ...motif.taps[s].map((tap) => tap[0])];
+  return fusedSteps(parsed, result, {
+    flops: 2 * sizeOf(loops, sizes) * sizeOf(side(0), sizes) * sizeOf(side(1), sizes) *
+      sizeOf(outputs, sizes),
+    kind: "implicit GEMM",
+  });
+}
+
+/** A fused step of every operand into `result`, then a permutation to the output order
+ * if it differs. */
+function fusedSteps(
+  parsed: ParsedEquation,
+  result: readonly string[],
+  { flops, kind }: { flops: number; kind: string },
 ): ContractionStep[] {
   const letters = letterNames(parsed);
-  const [kernel, outputs] = [motif.taps.map((t) => t[0]), motif.taps.map((t) => t[1])];
-  const inputs = motif.taps.map((t) => t[2]);
-  const result = implicitGemmOrder(motif, parsed.output);
-  // The GEMM's entries (result, or columns × taps for the input gradient) and depth.
-  const entries = motif.kind === "input"
-    ? [...result.filter((name) => !inputs.includes(name)), ...kernel, ...outputs]
-    : result;
-  const depth = motif.kind === "forward"
-    ? [...motif.contracted, ...kernel]
-    : motif.kind === "weight"
-    ? [...motif.contracted, ...outputs]
-    : motif.contracted;
   const steps: ContractionStep[] = [{
     operands: parsed.inputs.map((_, at) => at),
     inputs: parsed.inputs,
-    result,
+    result: [...result],
     equation: stepEquation(parsed.inputs, result, letters),
-    // An unfold is a gather: it costs the size of its result.
-    flops: (motif.kind === "unfold" ? 1 : 2) * sizeOf(entries, sizes) * sizeOf(depth, sizes),
-    kind: motif.kind === "unfold" ? "unfold" : "implicit GEMM",
+    flops,
+    kind,
   }];
   if (result.join("\u0000") !== parsed.output.join("\u0000")) {
     steps.push({
@@ -427,6 +468,31 @@ function implicitGemmSteps(
     });
   }
   return steps;
+}
+
+/** The one fused step of an implicit GEMM (plus the permutation to the output order). */
+function implicitGemmSteps(
+  parsed: ParsedEquation,
+  sizes: Map<string, number>,
+  motif: ImplicitGemm,
+): ContractionStep[] {
+  const [kernel, outputs] = [motif.taps.map((t) => t[0]), motif.taps.map((t) => t[1])];
+  const inputs = motif.taps.map((t) => t[2]);
+  const result = implicitGemmOrder(motif, parsed.output);
+  // The GEMM's entries (result, or columns × taps for the input gradient) and depth.
+  const entries = motif.kind === "input"
+    ? [...result.filter((name) => !inputs.includes(name)), ...kernel, ...outputs]
+    : result;
+  const depth = motif.kind === "forward"
+    ? [...motif.contracted, ...kernel]
+    : motif.kind === "weight"
+    ? [...motif.contracted, ...outputs]
+    : motif.contracted;
+  return fusedSteps(parsed, result, {
+    // An unfold is a gather: it costs the size of its result.
+    flops: (motif.kind === "unfold" ? 1 : 2) * sizeOf(entries, sizes) * sizeOf(depth, sizes),
+    kind: motif.kind === "unfold" ? "unfold" : "implicit GEMM",
+  });
 }
 
 /** The result indices of a pattern step: the pattern's kept indices, then the other

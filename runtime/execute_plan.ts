@@ -4,6 +4,8 @@ import type { ContractionPlan, ImplicitGemm } from "./contract_path.ts";
 import { implicitGemmOrder } from "./_conv_motif.ts";
 import { implicitGemm, type TapRule } from "./_implicit_gemm.ts";
 import { implicitUnfold } from "./_implicit_unfold.ts";
+import { implicitKfc, KFC_BAND_ELEMENTS } from "./_implicit_kfc.ts";
+import { type ImplicitKfc, implicitKfcOrder } from "./_kfc_motif.ts";
 import { implicitInputGemm } from "./_implicit_input_gemm.ts";
 import { implicitWeightGemm } from "./_implicit_weight_gemm.ts";
 import type { RoleView } from "./_implicit_roles.ts";
@@ -139,12 +141,16 @@ export function executePlan(
   const direct = out !== undefined && dtypeOf(out) === dtype && isContiguousArray(out) &&
     operands.every((x) => x.data.buffer !== out.data.buffer);
   const target = direct ? out.data.subarray(out.offset, out.offset + out.size) : undefined;
-  if (plan.implicitGemm !== null) {
-    const fused = runImplicitGemm(plan.implicitGemm, views, dtype, output, target);
+  const fused = plan.implicitGemm !== null
+    ? runImplicitGemm(plan.implicitGemm, views, dtype, output, target)
+    : plan.implicitKfc !== null
+    ? runImplicitKfc(plan, plan.implicitKfc, views, dtype, target)
+    : null;
+  if (fused !== null) {
     if (target !== undefined && fused.data === target) return out!;
     views.splice(0, views.length, fused);
   }
-  for (const step of plan.implicitGemm === null ? plan.steps : []) {
+  for (const step of fused === null ? plan.steps : []) {
     if (step.operands.length !== 2) break;
     const [i, j] = step.operands;
     const a = views[i];
@@ -200,38 +206,15 @@ function runImplicitGemm(
 ): View {
   const t = views[motif.data];
   const patterns = motif.patterns.map((at) => views[at]);
-  const dims = (view: View, names: readonly string[]) =>
-    names.map((name) => view.names.indexOf(name));
-  const role = (view: View, names: Record<string, readonly string[]>): RoleView => {
-    const pick = (values: number[]) =>
-      Object.fromEntries(
-        Object.entries(names).map(([key, list]) => [key, dims(view, list).map((d) => values[d])]),
-      ) as unknown as RoleView["shapes"];
-    return {
-      data: view.data,
-      offset: view.offset,
-      shapes: pick(view.shape),
-      strides: pick(view.strides),
-    };
-  };
   const [kernels, outputs, inputs] = [0, 1, 2].map((at) => motif.taps.map((tap) => tap[at]));
-  const tRoles = role(t, {
+  const tRoles = roleView(t, {
     batch: motif.batch,
     rows: motif.rows,
     contracted: motif.contracted,
     channels: [],
     taps: inputs,
   });
-  const rules: TapRule[] = patterns.map((view) => {
-    const p = view.pattern!;
-    const [kOrigin, oOrigin, iOrigin] = view.origin!;
-    const [kernelSize, outputSize, inputSize] = view.shape;
-    const base = new Int32Array(kernelSize);
-    for (let k = 0; k < kernelSize; k++) {
-      base[k] = patternInput(p, k + kOrigin, oOrigin) - iOrigin;
-    }
-    return { base, stride: p.stride, kernelSize, outputSize, inputSize };
-  });
+  const rules = tapRules(patterns);
   const sizeOf = new Map<string, number>();
   const note = (names: readonly string[], shape: readonly number[]) =>
     names.forEach((name, d) => sizeOf.set(name, shape[d]));
@@ -258,7 +241,7 @@ function runImplicitGemm(
   if (motif.weight === null) {
     return view(names, implicitUnfold(tRoles, rules, dtype, fits ? target : undefined));
   }
-  const wRoles = role(views[motif.weight], {
+  const wRoles = roleView(views[motif.weight], {
     batch: motif.batch,
     rows: [],
     contracted: motif.contracted,
@@ -280,7 +263,7 @@ function runImplicitGemm(
   const blocks = { batch: offsets(motif.batch), rows: offsets(motif.rows) };
   const into = fits ? target : undefined;
   if (motif.kind === "input") {
-    const vRoles = role(t, {
+    const vRoles = roleView(t, {
       batch: motif.batch,
       rows: motif.rows,
       contracted: motif.contracted,
@@ -290,4 +273,98 @@ function runImplicitGemm(
     return view(names, implicitInputGemm(vRoles, wRoles, rules, dtype, into, blocks));
   }
   return view(names, implicitGemm(tRoles, wRoles, rules, dtype, into, blocks));
+}
+
+/** Runs a KFC plan as one GEMM per image of its two unfolded inputs (see
+ * `_implicit_kfc.ts`) and returns its result over `[batch, rows₁, k₁, rows₂, k₂]`, into
+ * `target` when that is the output's order. */
+function runImplicitKfc(
+  plan: ContractionPlan,
+  motif: ImplicitKfc,
+  views: readonly View[],
+  dtype: DType,
+  target?: Float32Array | Float64Array,
+): View {
+  const sides = [0, 1] as const;
+  const data = sides.map((s) =>
+    roleView(views[motif.data[s]], {
+      batch: motif.batch,
+      rows: motif.rows[s],
+      contracted: motif.contracted,
+      channels: [],
+      taps: motif.taps[s].map((tap) => tap[2]),
+    })
+  ) as [RoleView, RoleView];
+  const rules = sides.map((s) => tapRules(motif.patterns[s].map((at) => views[at]))) as [
+    TapRule[],
+    TapRule[],
+  ];
+  // Bands of outputs from the whole problem's sizes, which no shard changes.
+  const full = (names: readonly string[]) =>
+    names.reduce((product, name) => product * plan.sizes.get(name)!, 1);
+  const widest = Math.max(
+    ...sides.map((s) => full([...motif.rows[s], ...motif.taps[s].map((tap) => tap[0])])),
+  );
+  const outputs = motif.taps[0].map((tap) => plan.sizes.get(tap[1])!);
+  const lineOutputs = outputs.slice(1).reduce((a, b) => a * b, 1);
+  const outputsPerBand = Math.max(
+    1,
+    Math.min(outputs[0], Math.floor(KFC_BAND_ELEMENTS / Math.max(1, widest * lineOutputs))),
+  );
+  let factor = 1;
+  for (const at of motif.scalars) {
+    const view = views[at];
+    let sum = 0;
+    forEachOffsetPair(view.shape, view.strides, view.offset, view.strides, 0, (i) => {
+      sum += view.data[i];
+    });
+    factor *= sum;
+  }
+  const names = implicitKfcOrder(motif);
+  const fits = names.join("\u0000") === plan.parsed.output.join("\u0000");
+  const shape = names.map((name) => {
+    const holder = [...motif.data].find((at) => views[at].names.includes(name));
+    if (holder !== undefined) return views[holder].shape[views[holder].names.indexOf(name)];
+    const pattern = motif.patterns.flat().find((at) => views[at].names.includes(name))!;
+    return views[pattern].shape[views[pattern].names.indexOf(name)];
+  });
+  const result = implicitKfc(data, rules, outputsPerBand, factor, dtype, fits ? target : undefined);
+  return {
+    data: result,
+    offset: 0,
+    names,
+    shape,
+    strides: contiguousStrides(shape),
+    owned: true,
+  };
+}
+
+/** A view seen by the roles of its dimensions (see `_implicit_roles.ts`). */
+function roleView(view: View, names: Record<string, readonly string[]>): RoleView {
+  const pick = (values: number[]) =>
+    Object.fromEntries(
+      Object.entries(names).map((
+        [key, list],
+      ) => [key, list.map((name) => values[view.names.indexOf(name)])]),
+    ) as unknown as RoleView["shapes"];
+  return {
+    data: view.data,
+    offset: view.offset,
+    shapes: pick(view.shape),
+    strides: pick(view.strides),
+  };
+}
+
+/** The tap rules of pattern views (narrowed by a shard: their origins say where). */
+function tapRules(patterns: readonly View[]): TapRule[] {
+  return patterns.map((view) => {
+    const p = view.pattern!;
+    const [kOrigin, oOrigin, iOrigin] = view.origin!;
+    const [kernelSize, outputSize, inputSize] = view.shape;
+    const base = new Int32Array(kernelSize);
+    for (let k = 0; k < kernelSize; k++) {
+      base[k] = patternInput(p, k + kOrigin, oOrigin) - iOrigin;
+    }
+    return { base, stride: p.stride, kernelSize, outputSize, inputSize };
+  });
 }

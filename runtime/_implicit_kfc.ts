@@ -1,0 +1,125 @@
+// A Kronecker factor of two unfolded inputs sharing their output positions (KFC, see
+// _kfc_motif.ts): per batch entry, contracted entry and band of output positions, both
+// unfolded inputs are gathered into WASM memory (_implicit_unfold.ts) and multiplied there,
+// C += U₁·U₂ᵀ; the unfolded inputs are never built whole.
+import type { DType } from "./tensor.ts";
+import { allocate, forEachOffsetPair, shapeSize } from "./_tensor.ts";
+import { outputBands, type TapRule } from "./_padded_image.ts";
+import { gemmInMemory, wasmMemoryView, wasmScratchReserve, withWasmScratch } from "./_wasm_gemm.ts";
+import { type Data, roleOffsets, type RoleView, ruleSizes } from "./_implicit_roles.ts";
+import { unfoldBand } from "./_implicit_unfold.ts";
+
+/** Elements of one band of an unfolded input of the full problem (8 MiB in float32). */
+export const KFC_BAND_ELEMENTS = 1 << 21;
+
+/**
+ * Writes into `target` when given (exactly the result's size), else into a new array,
+ * `Y[batch, (rows₁, k₁), (rows₂, k₂)] = factor · Σ_{contracted, o} U₁[batch, contracted,
+ * (rows₁, k₁), o] · U₂[batch, contracted, (rows₂, k₂), o]`, row-major, where `Uₛ` is the
+ * unfold of `t[s]` by `rules[s]` (roles batch, contracted, rows and taps: its inputs).
+ * The sum runs over contracted entries, then bands of `outputsPerBand` outputs of the first
+ * dimension, one GEMM each, in that order: shards that hold fewer rows or taps sum alike
+ * as long as `outputsPerBand` comes from the whole problem.
+ */
+export function implicitKfc(
+  t: readonly [RoleView, RoleView],
+  rules: readonly [readonly TapRule[], readonly TapRule[]],
+  outputsPerBand: number,
+  factor: number,
+  dtype: DType,
+  target?: Data,
+): Data {
+  const batches = shapeSize(t[0].shapes.batch);
+  const [m, n] = [0, 1].map((s) => shapeSize(t[s].shapes.rows) * ruleSizes(rules[s]).taps);
+  const out = target ?? allocate(dtype, batches * m * n);
+  if (out.length === 0) return out;
+  const rowStarts = t.map((view) => roleOffsets(view, "rows"));
+  const bands = rules.map((list) => outputBands(list, outputsPerBand));
+  const same = sameUnfold(t, rules);
+  withWasmScratch(() => {
+    const productAt = wasmScratchReserve(dtype, m * n);
+    const [first, second] = t;
+    forEachOffsetPair(
+      first.shapes.batch,
+      first.strides.batch,
+      0,
+      second.strides.batch,
+      0,
+      (b0, b1, b) => {
+        let accumulate = false;
+        forEachOffsetPair(
+          first.shapes.contracted,
+          first.strides.contracted,
+          b0,
+          second.strides.contracted,
+          b1,
+          (at0, at1) => {
+            bands[0].forEach((band, at) => {
+              const columns = ruleSizes(band.rules).outputs;
+              withWasmScratch(() => {
+                const u0 = wasmScratchReserve(dtype, m * columns);
+                const starts0 = rowStarts[0].map((r) => first.offset + at0 + r);
+                unfoldBand(first, band, starts0, dtype, u0, columns);
+                let u1 = u0;
+                if (!same) {
+                  u1 = wasmScratchReserve(dtype, n * columns);
+                  const starts1 = rowStarts[1].map((r) => second.offset + at1 + r);
+                  unfoldBand(second, bands[1][at], starts1, dtype, u1, columns);
+                }
+                gemmInMemory(
+                  dtype,
+                  m,
+                  n,
+                  columns,
+                  u0,
+                  columns,
+                  1,
+                  u1,
+                  1,
+                  columns,
+                  productAt,
+                  n,
+                  1,
+                  accumulate,
+                );
+              });
+              accumulate = true;
+            });
+          },
+        );
+        const block = out.subarray(b * m * n, (b + 1) * m * n);
+        if (!accumulate) {
+          block.fill(0);
+          return;
+        }
+        block.set(wasmMemoryView(dtype).subarray(productAt, productAt + m * n));
+        if (factor !== 1) {
+          for (let i = 0; i < block.length; i++) block[i] *= factor;
+        }
+      },
+    );
+  });
+  return out;
+}
+
+/** Whether both sides unfold the very same numbers: one gather then serves both. */
+function sameUnfold(
+  t: readonly [RoleView, RoleView],
+  rules: readonly [readonly TapRule[], readonly TapRule[]],
+): boolean {
+  const [a, b] = t;
+  const roles = ["batch", "rows", "contracted", "taps"] as const;
+  const same = (x: readonly number[], y: readonly number[]) =>
+    x.length === y.length && x.every((value, at) => value === y[at]);
+  return a.data === b.data && a.offset === b.offset &&
+    roles.every((role) =>
+      same(a.shapes[role], b.shapes[role]) && same(a.strides[role], b.strides[role])
+    ) &&
+    rules[0].length === rules[1].length &&
+    rules[0].every((rule, d) => {
+      const other = rules[1][d];
+      return rule.stride === other.stride && rule.kernelSize === other.kernelSize &&
+        rule.outputSize === other.outputSize && rule.inputSize === other.inputSize &&
+        same(Array.from(rule.base), Array.from(other.base));
+    });
+}
