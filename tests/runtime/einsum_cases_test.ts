@@ -9,6 +9,7 @@ import {
 } from "@einconv/runtime";
 import { mulberry32, randomFloatTensor, randomTensor, randomView } from "../_random.ts";
 import { referenceEinsum } from "../_reference_einsum.ts";
+import { shardedRun } from "../_shards.ts";
 
 Deno.test("einsumSync() contracts a 12-operand network like the reference", () => {
   const rng = mulberry32(12);
@@ -101,16 +102,7 @@ Deno.test("executePlan() shards along any output index and matches bit for bit",
       const whole = executePlan(plan, operands);
       for (const [d, index] of plan.parsed.output.entries()) {
         const size = whole.shape[d];
-        const out = zeros(whole.shape, dtype);
-        const cut = Math.floor(size / 3);
-        for (const [start, end] of [[0, cut], [cut, size]]) {
-          const lo = whole.shape.map((_, e) => (e === d ? start : 0));
-          const hi = whole.shape.map((n, e) => (e === d ? end - start : n));
-          executePlan(plan, operands, {
-            shard: { index, start, end },
-            out: out.lo(...lo).hi(...hi),
-          });
-        }
+        const out = shardedRun(plan, operands, index, [0, Math.floor(size / 3), size], dtype);
         assert.deepEqual(out.data, whole.data, `${equation} ${dtype} split on ${index}`);
       }
     }

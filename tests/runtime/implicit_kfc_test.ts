@@ -11,6 +11,7 @@ import {
 } from "@einconv/runtime";
 import { convKfacReduce, convKfc, convUnfold, indexPattern } from "@einconv/expressions";
 import { mulberry32, randomFloatTensor, randomView } from "../_random.ts";
+import { shardedRun } from "../_shards.ts";
 import { referenceKfc } from "../_reference_conv.ts";
 
 /** A contiguous result read with another shape (the expression's flattened one). */
@@ -98,14 +99,7 @@ Deno.test("a KFC's shards along groups, channels and taps equal the whole result
     })
   ) {
     if (cuts[1] === cuts[2]) continue;
-    const axis = plan.parsed.output.indexOf(index);
-    const out = zeros(plan.outputShape, "float32");
-    for (let s = 0; s + 1 < cuts.length; s++) {
-      const [start, end] = [cuts[s], cuts[s + 1]];
-      const slice = out.lo(...out.shape.map((_, d) => d === axis ? start : 0))
-        .hi(...out.shape.map((n, d) => d === axis ? end - start : n));
-      executePlan(plan, expr.operands, { shard: { index, start, end }, out: slice });
-    }
+    const out = shardedRun(plan, expr.operands, index, cuts, "float32");
     assert.deepEqual(Array.from(out.data), Array.from(whole.data), `shards along ${index}`);
   }
 });

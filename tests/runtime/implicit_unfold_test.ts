@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { contractPath, einsumSync, executePlan, type NdArray, zeros } from "@einconv/runtime";
 import { indexPattern } from "@einconv/expressions";
 import { mulberry32, randomFloatTensor, randomView } from "../_random.ts";
+import { shardedRun } from "../_shards.ts";
 
 /** The letters of an unfold of `n` spatial dimensions: data `b c i…`, patterns `k o i`,
  * result `b c k… o…`. */
@@ -147,14 +148,7 @@ Deno.test("an unfold's shards along the batch, a tap and an output equal the who
   const plan = contractPath("bcxy,kox,lpy->bcklop", x, ...patterns);
   const whole = executePlan(plan, [x, ...patterns]);
   for (const [index, cuts] of [["b", [0, 1, 4]], ["k", [0, 2, 3]], ["o", [0, 5, 14]]] as const) {
-    const axis = plan.parsed.output.indexOf(index);
-    const out = zeros(plan.outputShape, "float32");
-    for (let s = 0; s + 1 < cuts.length; s++) {
-      const [start, end] = [cuts[s], cuts[s + 1]];
-      const slice = out.lo(...out.shape.map((_, d) => d === axis ? start : 0))
-        .hi(...out.shape.map((n, d) => d === axis ? end - start : n));
-      executePlan(plan, [x, ...patterns], { shard: { index, start, end }, out: slice });
-    }
+    const out = shardedRun(plan, [x, ...patterns], index, cuts, "float32");
     assert.deepEqual(Array.from(out.data), Array.from(whole.data), `shards along ${index}`);
   }
 });

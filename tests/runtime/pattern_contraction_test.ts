@@ -11,6 +11,7 @@ import {
 import { indexPattern } from "@einconv/expressions";
 import { mulberry32, randomTensor, randomView } from "../_random.ts";
 import { referenceEinsum } from "../_reference_einsum.ts";
+import { shardedRun } from "../_shards.ts";
 
 /** A registered pattern, and the same numbers as an anonymous (dense) tensor. */
 function patterns(
@@ -164,16 +165,7 @@ Deno.test("executePlan() shards pattern contractions bit for bit", () => {
     const whole = executePlan(plan, operands);
     plan.parsed.output.forEach((index, d) => {
       const size = whole.shape[d];
-      const out = zeros(whole.shape);
-      const cut = Math.max(1, Math.floor(size / 2));
-      for (const [start, end] of [[0, cut], [cut, size]]) {
-        if (start === end) continue;
-        executePlan(plan, operands, {
-          shard: { index, start, end },
-          out: out.lo(...whole.shape.map((_, e) => (e === d ? start : 0)))
-            .hi(...whole.shape.map((n, e) => (e === d ? end - start : n))),
-        });
-      }
+      const out = shardedRun(plan, operands, index, [0, Math.max(1, Math.floor(size / 2)), size]);
       assert.deepEqual(out.data, whole.data, `${label} split on ${index}`);
     });
   }
