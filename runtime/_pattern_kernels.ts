@@ -2,6 +2,7 @@
 import type { DType } from "./tensor.ts";
 import { allocate, contiguousStrides, forEachOffsetPair, shapeSize } from "./_tensor.ts";
 import { dropPrivate, type View } from "./_view.ts";
+import { contractPair } from "./_pair_kernels.ts";
 import { fillIndexPattern, patternInput } from "./index_pattern_registry.ts";
 
 /** A pattern view's numbers built from its hyperparameters (patterns may be virtual
@@ -14,6 +15,30 @@ export function densePattern(view: View, dtype: DType): View {
     data,
     offset: 0,
     names: [...view.names],
+    shape,
+    strides: contiguousStrides(shape),
+    owned: true,
+  };
+}
+
+/** `Σ_o P[k, o, i]` of a pattern view as a dense `[k, i]` view: how many outputs read each
+ * input through each tap. */
+function outputSums(pattern: View, dtype: DType): View {
+  const p = pattern.pattern!;
+  const [kOrigin, oOrigin, iOrigin] = pattern.origin!;
+  const [kSize, oSize, iSize] = pattern.shape;
+  const data = allocate(dtype, kSize * iSize);
+  for (let k = 0; k < kSize; k++) {
+    for (let o = 0; o < oSize; o++) {
+      const i = patternInput(p, k + kOrigin, o + oOrigin) - iOrigin;
+      if (i >= 0 && i < iSize) data[k * iSize + i] += 1;
+    }
+  }
+  const shape = [kSize, iSize];
+  return {
+    data,
+    offset: 0,
+    names: [pattern.names[0], pattern.names[2]],
     shape,
     strides: contiguousStrides(shape),
     owned: true,
@@ -36,6 +61,15 @@ export function contractPattern(
   t = dropPrivate(t, pattern, keep, dtype);
   const p = pattern.pattern!;
   const origin = pattern.origin!;
+  const [, oName, iName] = pattern.names;
+  if (!keep.has(oName) && !t.names.includes(oName) && t.names.includes(iName)) {
+    // The outputs are summed away (KFAC-reduce): Σ_o P[k, o, i] is a small dense [k, i]
+    // matrix of counts, and the step one dense product with it, not a gather per one.
+    const sums = outputSums(pattern, dtype);
+    const sizes = new Map<string, number>();
+    for (const view of [sums, t]) view.names.forEach((name, d) => sizes.set(name, view.shape[d]));
+    return contractPair(sums, t, keep, dtype, sizes);
+  }
   const other = t.names.filter((name) => !pattern.names.includes(name));
   const kept = pattern.names.filter((name) => keep.has(name));
   const stridesOf = (view: View, names: readonly string[]) =>
