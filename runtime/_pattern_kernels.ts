@@ -21,24 +21,26 @@ export function densePattern(view: View, dtype: DType): View {
   };
 }
 
-/** `Σ_o P[k, o, i]` of a pattern view as a dense `[k, i]` view: how many outputs read each
- * input through each tap. */
-function outputSums(pattern: View, dtype: DType): View {
+/** A pattern view summed over its outputs (`summed` 1: `Σ_o P[k, o, i]`, dense `[k, i]`)
+ * or its inputs (2: `Σ_i P[k, o, i]`, dense `[k, o]`): how many of those each pair of the
+ * other two reaches. */
+function patternSums(pattern: View, summed: number, dtype: DType): View {
   const p = pattern.pattern!;
   const [kOrigin, oOrigin, iOrigin] = pattern.origin!;
   const [kSize, oSize, iSize] = pattern.shape;
-  const data = allocate(dtype, kSize * iSize);
+  const width = summed === 1 ? iSize : oSize;
+  const data = allocate(dtype, kSize * width);
   for (let k = 0; k < kSize; k++) {
     for (let o = 0; o < oSize; o++) {
       const i = patternInput(p, k + kOrigin, o + oOrigin) - iOrigin;
-      if (i >= 0 && i < iSize) data[k * iSize + i] += 1;
+      if (i >= 0 && i < iSize) data[k * width + (summed === 1 ? i : o)] += 1;
     }
   }
-  const shape = [kSize, iSize];
+  const shape = [kSize, width];
   return {
     data,
     offset: 0,
-    names: [pattern.names[0], pattern.names[2]],
+    names: [pattern.names[0], pattern.names[3 - summed]],
     shape,
     strides: contiguousStrides(shape),
     owned: true,
@@ -61,11 +63,15 @@ export function contractPattern(
   t = dropPrivate(t, pattern, keep, dtype);
   const p = pattern.pattern!;
   const origin = pattern.origin!;
-  const [, oName, iName] = pattern.names;
-  if (!keep.has(oName) && !t.names.includes(oName) && t.names.includes(iName)) {
-    // The outputs are summed away (KFAC-reduce): Σ_o P[k, o, i] is a small dense [k, i]
-    // matrix of counts, and the step one dense product with it, not a gather per one.
-    const sums = outputSums(pattern, dtype);
+  const summed = [1, 2].find((d) =>
+    !keep.has(pattern.names[d]) && !t.names.includes(pattern.names[d]) &&
+    t.names.includes(pattern.names[3 - d])
+  );
+  if (summed !== undefined) {
+    // The outputs (or inputs) are summed away, as in KFAC-reduce: Σ_o P[k, o, i] is a small
+    // dense [k, i] matrix of counts, and the step one dense product with it, not a gather
+    // per one of the pattern.
+    const sums = patternSums(pattern, summed, dtype);
     const sizes = new Map<string, number>();
     for (const view of [sums, t]) view.names.forEach((name, d) => sizes.set(name, view.shape[d]));
     return contractPair(sums, t, keep, dtype, sizes);
