@@ -11,8 +11,10 @@ export interface ImplicitGemm {
   /** `"forward"`: `Y = W · U` (the weight holds the kernel taps, the result the outputs);
    * `"weight"`: `dW = V · Uᵀ` (the gradient V holds the outputs, the result the taps);
    * `"input"`: the input gradient; `"unfold"`: `U` itself, with no weight (a gather of the
-   * data's padded image, row by row, never a product with dense patterns). */
-  readonly kind: "forward" | "weight" | "input" | "unfold";
+   * data's padded image, row by row, never a product with dense patterns);
+   * `"transposeUnfold"`: the unfold of a transposed convolution (the data holds the
+   * patterns' outputs, the result their inputs: every stride-th input of a tap's row). */
+  readonly kind: "forward" | "weight" | "input" | "unfold" | "transposeUnfold";
   /** The data operand T. */
   readonly data: number;
   /** The pattern operands, one per spatial dimension. */
@@ -94,7 +96,8 @@ export function findImplicitGemm(
 
 /** An unfold: every pattern's input index only in the data and among its last indices, in
  * the patterns' order; its kernel and output indices in the result and not in the data;
- * every other index of the data in the result. */
+ * every other index of the data in the result. Or a transposed unfold: the same with the
+ * patterns' output and input indices in each other's places. */
 function findUnfold(
   { inputs, output }: ParsedEquation,
   patternAt: readonly number[],
@@ -105,27 +108,32 @@ function findUnfold(
   const taps = patternAt.map((at) => inputs[at] as unknown as [string, string, string]);
   const tapNames = new Set(taps.flat());
   if (tapNames.size !== 3 * taps.length) return null;
-  const fits = taps.every(([k, o, i]) =>
-    t.has(i) && !out.has(i) && out.has(k) && !t.has(k) && out.has(o) && !t.has(o)
-  );
   const rows = inputs[data].filter((name) => !tapNames.has(name));
-  if (!fits || !rows.every((name) => out.has(name))) return null;
-  // The data's last indices are the inputs, in the patterns' order (a convolution's
-  // layout, whose lines the kernel copies); else a gather along the others does better.
-  const last = inputs[data].slice(inputs[data].length - taps.length);
-  if (!taps.every(([, , i], d) => last[d] === i)) return null;
+  if (!rows.every((name) => out.has(name))) return null;
   if (output.length !== rows.length + 2 * taps.length) return null;
-  return {
-    kind: "unfold",
-    data,
-    patterns: patternAt,
-    weight: null,
-    batch: [],
-    rows,
-    contracted: [],
-    channels: [],
-    taps,
-  };
+  // The data's last indices are the ones it shares with the patterns, in their order (a
+  // convolution's layout, whose lines the kernel copies); else a gather along the others
+  // does better.
+  const last = inputs[data].slice(inputs[data].length - taps.length);
+  for (const [kind, read, written] of [["unfold", 2, 1], ["transposeUnfold", 1, 2]] as const) {
+    const fits = taps.every((tap, d) =>
+      last[d] === tap[read] && !out.has(tap[read]) && out.has(tap[0]) && !t.has(tap[0]) &&
+      out.has(tap[written]) && !t.has(tap[written])
+    );
+    if (!fits) continue;
+    return {
+      kind,
+      data,
+      patterns: patternAt,
+      weight: null,
+      batch: [],
+      rows,
+      contracted: [],
+      channels: [],
+      taps,
+    };
+  }
+  return null;
 }
 
 /**
@@ -142,8 +150,8 @@ export function implicitGemmOrder(motif: ImplicitGemm, output: readonly string[]
     const natural = [...motif.batch, ...motif.channels, ...motif.rows, ...kernels];
     return same(natural, output) ? [...output] : natural;
   }
-  if (motif.kind === "unfold") {
-    const natural = [...motif.rows, ...kernels, ...outputs];
+  if (motif.kind === "unfold" || motif.kind === "transposeUnfold") {
+    const natural = [...motif.rows, ...kernels, ...(motif.kind === "unfold" ? outputs : inputs)];
     return same(natural, output) ? [...output] : natural;
   }
   const block = [...motif.channels, ...(motif.kind === "input" ? inputs : outputs)];

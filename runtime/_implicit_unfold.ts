@@ -1,7 +1,7 @@
 // An unfold (im2col) as a gather of padded images (see _implicit_gemm.ts): the unfolded
 // input the implicit GEMMs read through offset tables, written out row by row.
 import type { DType } from "./tensor.ts";
-import { allocate, shapeSize } from "./_tensor.ts";
+import { allocate, contiguousStrides, forEachOffsetPair, shapeSize } from "./_tensor.ts";
 import {
   type Band,
   bandOutputs,
@@ -123,6 +123,69 @@ export function unfoldBand(
       );
     }
   });
+}
+
+/**
+ * Writes into `target` when given (exactly the result's size), else into a new array, the
+ * unfold of a transposed convolution: `U[rows, k, i] = T[rows, o]` where `i = base[k] +
+ * o·stride` in every dimension (0 where no output reaches `i`), row-major; `t`'s taps are
+ * the rules' outputs (`outputSize` each) and the result holds their inputs (`inputSize`).
+ * Each row `(rows, k)` is zero but for every stride-th input, which a loop over the
+ * outputs that reach them fills from T's lines.
+ */
+export function transposedUnfold(
+  t: RoleView,
+  rules: readonly TapRule[],
+  dtype: DType,
+  target?: Data,
+): Data {
+  const { taps, inputs } = ruleSizes(rules);
+  const starts = roleOffsets(t, "rows");
+  const out = target?.fill(0) ?? allocate(dtype, starts.length * taps * inputs);
+  if (out.length === 0) return out;
+  const n = rules.length;
+  const last = n - 1;
+  const inputStrides = contiguousStrides(rules.map((rule) => rule.inputSize));
+  const src = t.data;
+  const srcStep = t.strides.taps[last];
+  const dstStep = rules[last].stride;
+  const kernel = rules.map((rule) => rule.kernelSize);
+  forEachOffsetPair(kernel, kernel.map(() => 0), 0, contiguousStrides(kernel), 0, (_, k) => {
+    // This tap's outputs that land inside, per dimension, and where the first lands.
+    const tap = new Array<number>(n);
+    let flat = k;
+    for (let d = last; d >= 0; d--) {
+      tap[d] = flat % kernel[d];
+      flat = Math.floor(flat / kernel[d]);
+    }
+    const ranges = rules.map((rule, d) => {
+      const base = rule.base[tap[d]];
+      const first = Math.max(0, Math.ceil(-base / rule.stride));
+      const end = Math.min(rule.outputSize, Math.ceil((rule.inputSize - base) / rule.stride));
+      return { first, count: Math.max(0, end - first), at: base + first * rule.stride };
+    });
+    if (ranges.some((range) => range.count === 0)) return;
+    const length = ranges[last].count;
+    const outer = ranges.slice(0, last).map((range) => range.count);
+    const srcOuter = t.strides.taps.slice(0, last);
+    const dstOuter = rules.slice(0, last).map((rule, d) => rule.stride * inputStrides[d]);
+    const srcFirst = ranges.reduce((sum, range, d) => sum + range.first * t.strides.taps[d], 0);
+    const dstFirst = ranges.reduce((sum, range, d) => sum + range.at * inputStrides[d], 0);
+    starts.forEach((start, r) => {
+      const block = (r * taps + k) * inputs;
+      forEachOffsetPair(
+        outer,
+        srcOuter,
+        t.offset + start + srcFirst,
+        dstOuter,
+        block + dstFirst,
+        (from, to) => {
+          for (let e = 0; e < length; e++, from += srcStep, to += dstStep) out[to] = src[from];
+        },
+      );
+    });
+  });
+  return out;
 }
 
 /** The maximal runs of consecutive offsets in `offsets`, as (first offset, length) pairs. */

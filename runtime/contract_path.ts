@@ -490,8 +490,8 @@ function implicitGemmSteps(
     : motif.contracted;
   return fusedSteps(parsed, result, {
     // An unfold is a gather: it costs the size of its result.
-    flops: (motif.kind === "unfold" ? 1 : 2) * sizeOf(entries, sizes) * sizeOf(depth, sizes),
-    kind: motif.kind === "unfold" ? "unfold" : "implicit GEMM",
+    flops: (motif.weight === null ? 1 : 2) * sizeOf(entries, sizes) * sizeOf(depth, sizes),
+    kind: motif.weight === null ? "unfold" : "implicit GEMM",
   });
 }
 

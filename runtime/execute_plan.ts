@@ -3,7 +3,7 @@ import ndarray from "ndarray";
 import type { ContractionPlan, ImplicitGemm } from "./contract_path.ts";
 import { implicitGemmOrder } from "./_conv_motif.ts";
 import { implicitGemm, type TapRule } from "./_implicit_gemm.ts";
-import { implicitUnfold } from "./_implicit_unfold.ts";
+import { implicitUnfold, transposedUnfold } from "./_implicit_unfold.ts";
 import { implicitKfc, KFC_BAND_ELEMENTS } from "./_implicit_kfc.ts";
 import { type ImplicitKfc, implicitKfcOrder } from "./_kfc_motif.ts";
 import { implicitInputGemm } from "./_implicit_input_gemm.ts";
@@ -212,7 +212,7 @@ function runImplicitGemm(
     rows: motif.rows,
     contracted: motif.contracted,
     channels: [],
-    taps: inputs,
+    taps: motif.kind === "transposeUnfold" ? outputs : inputs,
   });
   const rules = tapRules(patterns);
   const sizeOf = new Map<string, number>();
@@ -239,7 +239,8 @@ function runImplicitGemm(
   const names = implicitGemmOrder(motif, output);
   const fits = names.join("\u0000") === output.join("\u0000");
   if (motif.weight === null) {
-    return view(names, implicitUnfold(tRoles, rules, dtype, fits ? target : undefined));
+    const unfold = motif.kind === "unfold" ? implicitUnfold : transposedUnfold;
+    return view(names, unfold(tRoles, rules, dtype, fits ? target : undefined));
   }
   const wRoles = roleView(views[motif.weight], {
     batch: motif.batch,

@@ -111,6 +111,39 @@ for (const dtype of ["float32", "float64"] as const) {
   });
 }
 
+for (const dtype of ["float32", "float64"] as const) {
+  Deno.test(`a transposed unfold runs as one unfold step and places every input (${dtype})`, () => {
+    const rng = mulberry32(75);
+    for (const { input, kernel, ...options } of CASES) {
+      const patterns = input.map((size, d) => indexPattern(size, kernel[d], options));
+      const outputs = patterns.map((p) => p.shape[1]);
+      const x = randomFloatTensor(rng, [2, 3, ...outputs], dtype);
+      // The data holds the patterns' outputs, the result their inputs.
+      const n = input.length;
+      const [k, o, i] = ["klm", "opq", "xyz"].map((letters) => letters.slice(0, n));
+      const equation = `bc${o},${[...k].map((_, d) => k[d] + o[d] + i[d]).join(",")}->bc${k}${i}`;
+      const plan = contractPath(equation, x, ...patterns);
+      assert.deepEqual(plan.steps.map((s) => s.kind), ["unfold"], equation);
+      assert.equal(plan.implicitGemm?.kind, "transposeUnfold");
+      const expected = directUnfold(x, patterns.map((p) => p.transpose(0, 2, 1)));
+      const label = `${input} k${kernel} ${JSON.stringify(options)}`;
+      assert.deepEqual(
+        Array.from(executePlan(plan, [randomView(rng, x), ...patterns]).data),
+        Array.from(expected.data),
+        label,
+      );
+      const out = zeros(plan.outputShape, dtype);
+      out.data.fill(NaN); // every entry must be written, the zeros too
+      einsumSync(equation, x, ...patterns, { out });
+      assert.deepEqual(Array.from(out.data), Array.from(expected.data), `${label} into out`);
+      const index = i[n - 1];
+      const size = plan.sizes.get(index)!;
+      const shards = shardedRun(plan, [x, ...patterns], index, [0, size >> 1, size], dtype);
+      assert.deepEqual(Array.from(shards.data), Array.from(expected.data), `${label} shards`);
+    }
+  });
+}
+
 Deno.test("an unfold in another output order runs as an unfold step, then a permutation", () => {
   const rng = mulberry32(72);
   const patterns = [indexPattern(9, 3, { padding: 1 }), indexPattern(8, 2, { stride: 2 })];
