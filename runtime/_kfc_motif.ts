@@ -69,7 +69,7 @@ export function findImplicitKfc(
     const names = inputs[data[side]];
     const last = names.slice(names.length - n);
     const fits = taps[side].every(([k, o, i], d) =>
-      last[d] === i && holders.get(i)!.length === 2 &&
+      last[d] === i && holders.get(i)!.length === 2 && !out.has(i) &&
       holders.get(k)!.length === 1 && out.has(k) &&
       o === taps[1 - side][d][1] && holders.get(o)!.length === 2 && !out.has(o)
     );

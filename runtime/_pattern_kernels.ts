@@ -52,13 +52,16 @@ function patternSums(pattern: View, summed: number, dtype: DType): View {
  * every one of the pattern (every kernel tap `k` and output `o` whose input `i` lies
  * inside), the tensor's slice at that `(k, o, i)` is added to the result's slice. Every
  * result entry sums its contributions in the order of the pattern's ones, whatever the
- * loop order, so shards reproduce the whole result bit for bit.
+ * loop order, so shards reproduce the whole result bit for bit. When the pattern's outputs
+ * (or inputs) are summed away, the step is one dense product with the pattern's sums over
+ * them, whose kernel `sizes` (the whole contraction's) choose.
  */
 export function contractPattern(
   pattern: View,
   t: View,
   keep: ReadonlySet<string>,
   dtype: DType,
+  sizes: ReadonlyMap<string, number>,
 ): View {
   t = dropPrivate(t, pattern, keep, dtype);
   const p = pattern.pattern!;
@@ -71,10 +74,9 @@ export function contractPattern(
     // The outputs (or inputs) are summed away, as in KFAC-reduce: Σ_o P[k, o, i] is a small
     // dense [k, i] matrix of counts, and the step one dense product with it, not a gather
     // per one of the pattern.
-    const sums = patternSums(pattern, summed, dtype);
-    const sizes = new Map<string, number>();
-    for (const view of [sums, t]) view.names.forEach((name, d) => sizes.set(name, view.shape[d]));
-    return contractPair(sums, t, keep, dtype, sizes);
+    // The whole contraction's sizes choose the product's kernel, as for any pair, so that
+    // shards sum alike.
+    return contractPair(patternSums(pattern, summed, dtype), t, keep, dtype, sizes);
   }
   const other = t.names.filter((name) => !pattern.names.includes(name));
   const kept = pattern.names.filter((name) => keep.has(name));

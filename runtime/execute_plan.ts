@@ -160,9 +160,15 @@ export function executePlan(
     const keep = new Set(step.result);
     views.push(
       a.pattern !== undefined
-        ? contractPattern(a, b.pattern !== undefined ? densePattern(b, dtype) : b, keep, dtype)
+        ? contractPattern(
+          a,
+          b.pattern !== undefined ? densePattern(b, dtype) : b,
+          keep,
+          dtype,
+          plan.sizes,
+        )
         : b.pattern !== undefined
-        ? contractPattern(b, a, keep, dtype)
+        ? contractPattern(b, a, keep, dtype, plan.sizes)
         : views.length === 0
         ? contractPair(a, b, keep, dtype, plan.sizes, output, target)
         : contractPair(a, b, keep, dtype, plan.sizes),

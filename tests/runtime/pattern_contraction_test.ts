@@ -9,7 +9,7 @@ import {
   zeros,
 } from "@einconv/runtime";
 import { indexPattern } from "@einconv/expressions";
-import { mulberry32, randomTensor, randomView } from "../_random.ts";
+import { mulberry32, randomFloatTensor, randomTensor, randomView } from "../_random.ts";
 import { referenceEinsum } from "../_reference_einsum.ts";
 import { shardedRun } from "../_shards.ts";
 
@@ -192,4 +192,42 @@ Deno.test("virtual index patterns contract like dense ones and are never read as
     name: "RangeError",
     message: /operand 1: a virtual index pattern must be planned as a pattern/,
   });
+});
+
+Deno.test("pattern steps that sum outputs or inputs away give float32 shards the same bits", () => {
+  const random = mulberry32(405);
+  const x = randomFloatTensor(random, [2, 10, 16], "float32");
+  const pattern = indexPattern(16, 3, { padding: 1 });
+  const transposed = randomFloatTensor(random, [2, 10, 16], "float32");
+  for (
+    const [equation, operands] of [
+      ["ncx,kox->nck", [x, pattern]], // outputs summed away (KFAC-reduce)
+      ["nco,kox->nck", [transposed, pattern]], // inputs summed away (its transpose)
+    ] as const
+  ) {
+    const plan = contractPath(equation, ...operands);
+    const whole = executePlan(plan, operands);
+    const dense = contractPath(equation, ...operands, { patterns: false });
+    assertAllClose(whole, executePlan(dense, operands), { message: equation });
+    for (const index of ["n", "c", "k"]) {
+      const size = plan.sizes.get(index)!;
+      const shards = shardedRun(plan, operands, index, [0, 1, size], "float32");
+      assert.deepEqual(shards.data, whole.data, `${equation} split on ${index}`);
+    }
+  }
+});
+
+Deno.test("a network that keeps a data operand's input index is not taken for a KFC", () => {
+  const pattern = indexPattern(3, 2, { padding: 1 });
+  const x = randomTensor(rng, [1, 1, 3]);
+  const y = randomTensor(rng, [1, 1, 3]);
+  const equation = "nca,kpa,mpg,ndg->ckmda";
+  const plan = contractPath(equation, x, pattern, pattern, y);
+  assert.equal(plan.implicitKfc, null);
+  assert.deepEqual(plan.outputShape, [1, 2, 2, 1, 3]);
+  const dense = contractPath(equation, x, pattern, pattern, y, { patterns: false });
+  assertAllClose(
+    executePlan(plan, [x, pattern, pattern, y]),
+    executePlan(dense, [x, pattern, pattern, y]),
+  );
 });
