@@ -66,22 +66,30 @@ export function implicitKfc(
                   const starts1 = rowStarts[1].map((r) => second.offset + at1 + r);
                   unfoldBand(second, bands[1][at], starts1, dtype, u1, columns);
                 }
-                gemmInMemory(
-                  dtype,
-                  m,
-                  n,
-                  columns,
-                  u0,
-                  columns,
-                  1,
-                  u1,
-                  1,
-                  columns,
-                  productAt,
-                  n,
-                  1,
-                  accumulate,
-                );
+                // When both sides are the same numbers, C is symmetric: only the blocks of
+                // rows from the diagonal on are computed, and mirrored at the end (the same
+                // bits: each sum multiplies the same pairs in the same order).
+                const step = same ? SYMMETRIC_BLOCK : m;
+                for (let row = 0; row < m; row += step) {
+                  const rows = Math.min(step, m - row);
+                  const from = same ? row : 0;
+                  gemmInMemory(
+                    dtype,
+                    rows,
+                    n - from,
+                    columns,
+                    u0 + row * columns,
+                    columns,
+                    1,
+                    u1 + from * columns,
+                    1,
+                    columns,
+                    productAt + row * n + from,
+                    n,
+                    1,
+                    accumulate,
+                  );
+                }
               });
               accumulate = true;
             });
@@ -93,6 +101,7 @@ export function implicitKfc(
           return;
         }
         block.set(wasmMemoryView(dtype).subarray(productAt, productAt + m * n));
+        if (same) mirrorBelowBlocks(block, m, SYMMETRIC_BLOCK);
         if (factor !== 1) {
           for (let i = 0; i < block.length; i++) block[i] *= factor;
         }
@@ -100,6 +109,18 @@ export function implicitKfc(
     );
   });
   return out;
+}
+
+/** Rows per block of a symmetric product: the blocks left of the diagonal are skipped. */
+const SYMMETRIC_BLOCK = 96;
+
+/** Copies the upper entries of the m×m row-major `c` into the entries left of its diagonal
+ * blocks of `block` rows, which a symmetric product did not compute. */
+function mirrorBelowBlocks(c: Data, m: number, block: number): void {
+  for (let i = block; i < m; i++) {
+    const diagonal = i - (i % block);
+    for (let j = 0; j < diagonal; j++) c[i * m + j] = c[j * m + i];
+  }
 }
 
 /** Whether both sides unfold the very same numbers: one gather then serves both. */
