@@ -28,7 +28,8 @@
 // 8×8, 4×12 and 3×16 tiles and unrolling K by two were slower still.
 // A last sliver of at most four rows (64 = 10·6 + 4 output channels) runs on a 4×8 tile: at
 // 80 % of the 6×8 tile's rate it costs 5 rows of time, not 6 (case A on one core, alternating
-// builds: 39.9–42.4 → 39.0–39.8 ms; conv3d case E with 32 = 5·6 + 2 rows: 45.9–48.4 → 43.9–44.7).
+// builds: 39.9–42.4 → 39.0–39.8 ms; conv3d case E with 32 = 5·6 + 2 rows: 45.9–48.4 →
+// 43.9–44.7 ms).
 const MR: i32 = ASC_FEATURE_RELAXED_SIMD ? 6 : 5;
 const NR_F32: i32 = 8;
 const NR_F64: i32 = 4;
@@ -595,17 +596,11 @@ function storeRuns<T>(to: usize, v0: v128, v1: v128, v2: v128, v3: v128, overwri
 /** Whether the `count` i32 offsets at `at` are `first, first + step, …`; when they are
  * known to increase strictly, the last one tells for a step of 1. */
 function runOf(at: usize, first: i32, count: i32, increasing: bool, step: i32 = 1): bool {
-  if (increasing && step == 1) return load<i32>(at + <usize> ((count - 1) * 4)) == first + count - 1;
+  if (increasing && step == 1) {
+    return load<i32>(at + <usize> ((count - 1) * 4)) == first + count - 1;
+  }
   for (let j = 1; j < count; j++) {
     if (load<i32>(at + <usize> (j * 4)) != first + j * step) return false;
-  }
-  return true;
-}
-
-/** Whether the `count` i32 offsets at `at` are `first, first + 1, …`. */
-function consecutive(at: usize, first: i32, count: i32): bool {
-  for (let j = 1; j < count; j++) {
-    if (load<i32>(at + <usize> (j * 4)) != first + j) return false;
   }
   return true;
 }
@@ -951,7 +946,7 @@ function packBIndirect<T>(x: usize, rows: usize, cols: usize, kc: i32, nc: i32, 
     const colAt = cols + <usize> (jr * 4);
     const first = load<i32>(colAt);
     let p = 0;
-    if (count == nr && consecutive(colAt, first, nr)) {
+    if (count == nr && runOf(colAt, first, nr, false)) {
       for (; p < kc; p++) {
         const at = x + bytes<T>(load<i32>(rows + <usize> (p * 4)) + first);
         v128.store(out, v128.load(at));
@@ -1003,7 +998,7 @@ function packBIndirect<T>(x: usize, rows: usize, cols: usize, kc: i32, nc: i32, 
     }
     while (p < kc) {
       const row = load<i32>(rows + <usize> (p * 4));
-      if (count == nr && p + lanes <= kc && consecutive(rows + <usize> (p * 4), row, lanes)) {
+      if (count == nr && p + lanes <= kc && runOf(rows + <usize> (p * 4), row, lanes, false)) {
         packColumnsIndirect<T>(x + bytes<T>(row), colAt, out);
         out += <usize> (lanes * nr * es);
         p += lanes;
