@@ -333,7 +333,7 @@ function buildPlan(
     ? null
     : findImplicitKfc(parsed, patterns);
   let path = implicitGemm !== null
-    ? im2colPath(implicitGemm)
+    ? im2colPath(implicitGemm, parsed.inputs.length)
     : implicitKfc !== null
     ? kfcPath(implicitKfc, parsed.inputs.length)
     : pathFinders[strategy](inputs, output, sizes, memoryLimit, stepCost);
@@ -387,26 +387,28 @@ function buildPlan(
 
 /** The pairwise order equivalent to an implicit GEMM: the data with every pattern (the
  * unfolded input), then the weight (if any). */
-function im2colPath(motif: ImplicitGemm): Path {
-  const current = [...Array(motif.patterns.length + 2).keys()];
-  const path: Path = [];
-  let held = motif.data;
-  for (
-    const operand of motif.weight === null ? motif.patterns : [...motif.patterns, motif.weight]
-  ) {
-    const [i, j] = [current.indexOf(held), current.indexOf(operand)].sort((a, b) => a - b);
-    path.push([i, j]);
-    current.splice(j, 1);
-    current.splice(i, 1);
-    held = -path.length; // an intermediate: no operand position is negative
-    current.push(held);
-  }
+function im2colPath(motif: ImplicitGemm, count: number): Path {
+  const { path, merge } = pathRecorder(count);
+  const absorbed = motif.weight === null ? motif.patterns : [...motif.patterns, motif.weight];
+  absorbed.reduce((held, operand) => merge(held, operand), motif.data);
   return path;
 }
 
 /** The pairwise order equivalent to an implicit KFC: each data operand with its patterns
  * (the two unfolded inputs), their product, then each scalar operand. */
 function kfcPath(motif: ImplicitKfc, count: number): Path {
+  const { path, merge } = pathRecorder(count);
+  const unfolded = motif.data.map((data, side) =>
+    motif.patterns[side].reduce((held, pattern) => merge(held, pattern), data)
+  );
+  motif.scalars.reduce((held, scalar) => merge(held, scalar), merge(unfolded[0], unfolded[1]));
+  return path;
+}
+
+/** A path built by naming what to contract: `merge(a, b)` takes operands (their positions)
+ * or earlier results (the negative numbers it returns), records the pair's positions in the
+ * current list of `count` operands, and returns the result's name. */
+function pathRecorder(count: number): { path: Path; merge: (a: number, b: number) => number } {
   const current = [...Array(count).keys()];
   const path: Path = [];
   const merge = (a: number, b: number) => {
@@ -417,11 +419,7 @@ function kfcPath(motif: ImplicitKfc, count: number): Path {
     current.push(-path.length); // an intermediate: no operand position is negative
     return -path.length;
   };
-  const unfolded = motif.data.map((data, side) =>
-    motif.patterns[side].reduce((held, pattern) => merge(held, pattern), data)
-  );
-  motif.scalars.reduce((held, scalar) => merge(held, scalar), merge(unfolded[0], unfolded[1]));
-  return path;
+  return { path, merge };
 }
 
 /** The one fused step of an implicit KFC (plus the permutation to the output order). */

@@ -84,6 +84,11 @@ for (const dtype of ["float32", "float64"] as const) {
       const plan = contractPath(equation, x, ...patterns);
       assert.deepEqual(plan.steps.map((s) => s.kind), ["unfold"], equation);
       assert.equal(plan.steps[0].flops, plan.outputShape.reduce((a, b) => a * b, 1));
+      // The equivalent pairwise order: the data with each pattern, every pair in the list
+      // of operands left at that point.
+      plan.path.forEach(([i, j], step) => {
+        assert.ok(0 <= i && i < j && j < 1 + input.length - step, `${equation} path`);
+      });
       const expected = directUnfold(x, patterns);
       const label = `${input} k${kernel} ${JSON.stringify(options)}`;
       assert.deepEqual(
