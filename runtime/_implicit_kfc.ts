@@ -6,8 +6,14 @@ import type { DType } from "./tensor.ts";
 import { allocate, forEachOffsetPair, shapeSize } from "./_tensor.ts";
 import { outputBands, type TapRule } from "./_padded_image.ts";
 import { gemmInMemory, wasmMemoryView, wasmScratchReserve, withWasmScratch } from "./_wasm_gemm.ts";
-import { type Data, roleOffsets, type RoleView, ruleSizes } from "./_implicit_roles.ts";
-import { unfoldBand } from "./_implicit_unfold.ts";
+import {
+  type Data,
+  reserveImage,
+  roleOffsets,
+  type RoleView,
+  ruleSizes,
+} from "./_implicit_roles.ts";
+import { unfoldBand, unfoldLayout } from "./_implicit_unfold.ts";
 
 /** Elements of one band of an unfolded input of the full problem (8 MiB in float32). */
 export const KFC_BAND_ELEMENTS = 1 << 21;
@@ -38,6 +44,10 @@ export function implicitKfc(
   const same = sameUnfold(t, rules);
   withWasmScratch(() => {
     const productAt = wasmScratchReserve(dtype, m * n);
+    // Each side's band tables, which every batch and contracted entry reuses.
+    const layouts = bands.map((list, s) =>
+      list.map((band) => unfoldLayout(band, rowStarts[s].length))
+    );
     const [first, second] = t;
     forEachOffsetPair(
       first.shapes.batch,
@@ -57,15 +67,16 @@ export function implicitKfc(
             bands[0].forEach((band, at) => {
               const columns = ruleSizes(band.rules).outputs;
               withWasmScratch(() => {
-                const u0 = wasmScratchReserve(dtype, m * columns);
-                const starts0 = rowStarts[0].map((r) => first.offset + at0 + r);
-                unfoldBand(first, band, starts0, dtype, u0, columns);
-                let u1 = u0;
-                if (!same) {
-                  u1 = wasmScratchReserve(dtype, n * columns);
-                  const starts1 = rowStarts[1].map((r) => second.offset + at1 + r);
-                  unfoldBand(second, bands[1][at], starts1, dtype, u1, columns);
-                }
+                const unfold = (s: 0 | 1, view: RoleView, offset: number, rows: number) => {
+                  const layout = layouts[s][at];
+                  const u = wasmScratchReserve(dtype, rows * columns);
+                  const imageAt = reserveImage(dtype, layout.chunk * layout.geometry.plane);
+                  const starts = rowStarts[s].map((r) => view.offset + offset + r);
+                  unfoldBand(view, layout, starts, dtype, imageAt, u, columns);
+                  return u;
+                };
+                const u0 = unfold(0, first, at0, m);
+                const u1 = same ? u0 : unfold(1, second, at1, n);
                 // When both sides are the same numbers, C is symmetric: only the blocks of
                 // rows from the diagonal on are computed, and mirrored at the end (the same
                 // bits: each sum multiplies the same pairs in the same order).

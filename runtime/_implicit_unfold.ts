@@ -7,6 +7,7 @@ import {
   bandOutputs,
   outputBands,
   outputOffsets,
+  type PaddedGeometry,
   paddedGeometry,
   planeTapOffsets,
   stageImage,
@@ -55,20 +56,21 @@ export function implicitUnfold(
   const bands = outputBands(rules, bandOutputs(rules, PLANES_PER_BAND, stageElements));
   const lineOutputs = outputs / rules[0].outputSize;
   for (const band of bands) {
-    const columns = ruleSizes(band.rules).outputs;
-    const chunk = planesPerChunk(planes, paddedGeometry(band.rules).plane, stageElements);
-    for (let first = 0; first < planes; first += chunk) {
-      withWasmScratch(() => {
-        const group = starts.slice(first, first + chunk);
-        const resultAt = wasmScratchReserve(dtype, group.length * taps * columns);
-        unfoldBand(t, band, group, dtype, resultAt, columns, stageElements);
+    withWasmScratch(() => {
+      const layout = unfoldLayout(band, planes, stageElements);
+      const columns = ruleSizes(band.rules).outputs;
+      const imageAt = reserveImage(dtype, layout.chunk * layout.geometry.plane);
+      const resultAt = wasmScratchReserve(dtype, layout.chunk * taps * columns);
+      const firstColumn = band.firstOutput * lineOutputs;
+      for (let first = 0; first < planes; first += layout.chunk) {
+        const group = starts.slice(first, first + layout.chunk);
+        unfoldBand(t, layout, group, dtype, imageAt, resultAt, columns);
         const heap = wasmMemoryView(dtype);
         if (columns === outputs) {
           const size = group.length * taps * columns;
           out.set(heap.subarray(resultAt, resultAt + size), first * taps * outputs);
-          return;
+          continue;
         }
-        const firstColumn = band.firstOutput * lineOutputs;
         for (let row = 0; row < group.length * taps; row++) {
           const from = resultAt + row * columns;
           out.set(
@@ -76,53 +78,79 @@ export function implicitUnfold(
             (first * taps + row) * outputs + firstColumn,
           );
         }
-      });
-    }
+      }
+    });
   }
   return out;
+}
+
+/** A band's unfold tables in WASM memory, reserved in the caller's scratch: its padded
+ * geometry, how many planes are staged at once, the runs of consecutive inputs its output
+ * columns read, and the offsets of those planes' (plane, tap) rows. */
+export interface UnfoldLayout {
+  readonly band: Band;
+  readonly geometry: PaddedGeometry;
+  readonly chunk: number;
+  readonly runsAt: number;
+  readonly runs: number;
+  readonly rowsAt: number;
+}
+
+/** The layout of a band of up to `planes` planes staged within `stageElements`. */
+export function unfoldLayout(
+  band: Band,
+  planes: number,
+  stageElements: number = STAGE_ELEMENTS,
+): UnfoldLayout {
+  const geometry = paddedGeometry(band.rules);
+  const chunk = planesPerChunk(planes, geometry.plane, stageElements);
+  const runs = columnRuns(outputOffsets(band.rules, geometry));
+  return {
+    band,
+    geometry,
+    chunk,
+    runsAt: reserveOffsets(runs),
+    runs: runs.length / 2,
+    rowsAt: reserveOffsets(
+      planeTapOffsets(tapOffsets(band.rules, geometry), chunk, geometry.plane),
+    ),
+  };
 }
 
 /**
  * Writes the band's unfolded rows of the planes starting at `starts` (element offsets into
  * `t.data`, before the band's shift) into WASM memory at element `at`: row `(p, k)` (plane
  * `p`, flattened tap `k`) holds the band's outputs and starts `rowStride` elements after
- * the previous row. Planes are staged as many at a time as fit in `stageElements`.
+ * the previous row. Planes are staged `layout.chunk` at a time into the padded image at
+ * `imageAt` (reserved by {@linkcode reserveImage} for that many planes; its borders stay
+ * zero, so it serves every call of one layout).
  */
 export function unfoldBand(
   t: RoleView,
-  band: Band,
+  layout: UnfoldLayout,
   starts: readonly number[],
   dtype: DType,
+  imageAt: number,
   at: number,
   rowStride: number,
-  stageElements: number = STAGE_ELEMENTS,
 ): void {
-  const geometry = paddedGeometry(band.rules);
+  const { band, geometry, chunk } = layout;
   const taps = ruleSizes(band.rules).taps;
-  const chunk = planesPerChunk(starts.length, geometry.plane, stageElements);
   const shift = band.firstInput * t.strides.taps[0];
-  withWasmScratch(() => {
-    const runs = columnRuns(outputOffsets(band.rules, geometry));
-    const runsAt = reserveOffsets(runs);
-    const rowsAt = reserveOffsets(
-      planeTapOffsets(tapOffsets(band.rules, geometry), chunk, geometry.plane),
+  for (let first = 0; first < starts.length; first += chunk) {
+    const planes = starts.slice(first, first + chunk).map((start) => start + shift);
+    stageImage(dtype, imageAt, geometry, band.rules, t.data, planes, t.strides.taps);
+    gatherRunsInMemory(
+      dtype,
+      planes.length * taps,
+      imageAt,
+      layout.rowsAt,
+      layout.runsAt,
+      layout.runs,
+      at + first * taps * rowStride,
+      rowStride,
     );
-    const imageAt = reserveImage(dtype, chunk * geometry.plane);
-    for (let first = 0; first < starts.length; first += chunk) {
-      const planes = starts.slice(first, first + chunk).map((start) => start + shift);
-      stageImage(dtype, imageAt, geometry, band.rules, t.data, planes, t.strides.taps);
-      gatherRunsInMemory(
-        dtype,
-        planes.length * taps,
-        imageAt,
-        rowsAt,
-        runsAt,
-        runs.length / 2,
-        at + first * taps * rowStride,
-        rowStride,
-      );
-    }
-  });
+  }
 }
 
 /**
