@@ -8,7 +8,7 @@ import { implicitKfc, KFC_BAND_ELEMENTS } from "./_implicit_kfc.ts";
 import { type ImplicitKfc, implicitKfcOrder } from "./_kfc_motif.ts";
 import { implicitInputGemm } from "./_implicit_input_gemm.ts";
 import { implicitWeightGemm } from "./_implicit_weight_gemm.ts";
-import type { RoleView } from "./_implicit_roles.ts";
+import type { Data, RoleView } from "./_implicit_roles.ts";
 import { contiguous, type DType, dtypeOf, type NdArray, resultDType } from "./tensor.ts";
 import { checkTensor } from "./validate.ts";
 import {
@@ -221,27 +221,8 @@ function runImplicitGemm(
     taps: motif.kind === "transposeUnfold" ? outputs : inputs,
   });
   const rules = tapRules(patterns);
-  const sizeOf = new Map<string, number>();
-  const note = (names: readonly string[], shape: readonly number[]) =>
-    names.forEach((name, d) => sizeOf.set(name, shape[d]));
-  note(motif.batch, tRoles.shapes.batch);
-  note(motif.rows, tRoles.shapes.rows);
-  rules.forEach((rule, d) => {
-    sizeOf.set(kernels[d], rule.kernelSize);
-    sizeOf.set(outputs[d], rule.outputSize);
-    sizeOf.set(inputs[d], rule.inputSize);
-  });
-  const view = (names: readonly string[], data: Float32Array | Float64Array): View => {
-    const shape = names.map((name) => sizeOf.get(name)!);
-    return {
-      data,
-      offset: 0,
-      names: [...names],
-      shape,
-      strides: contiguousStrides(shape),
-      owned: true,
-    };
-  };
+  const sizeOf = viewSizes(views);
+  const view = (names: readonly string[], data: Data) => ownedView(names, sizeOf, data);
   const names = implicitGemmOrder(motif, output);
   const fits = names.join("\u0000") === output.join("\u0000");
   if (motif.weight === null) {
@@ -255,7 +236,6 @@ function runImplicitGemm(
     channels: motif.channels,
     taps: motif.kind === "weight" ? outputs : kernels,
   });
-  note(motif.channels, wRoles.shapes.channels);
   if (motif.kind === "weight") {
     return view(names, implicitWeightGemm(tRoles, wRoles, rules, dtype, fits ? target : undefined));
   }
@@ -329,17 +309,24 @@ function runImplicitKfc(
   }
   const names = implicitKfcOrder(motif);
   const fits = names.join("\u0000") === plan.parsed.output.join("\u0000");
-  const shape = names.map((name) => {
-    const holder = [...motif.data].find((at) => views[at].names.includes(name));
-    if (holder !== undefined) return views[holder].shape[views[holder].names.indexOf(name)];
-    const pattern = motif.patterns.flat().find((at) => views[at].names.includes(name))!;
-    return views[pattern].shape[views[pattern].names.indexOf(name)];
-  });
   const result = implicitKfc(data, rules, outputsPerBand, factor, dtype, fits ? target : undefined);
+  return ownedView(names, viewSizes(views), result);
+}
+
+/** Each index's size in the operands' views (narrowed to a shard, if any). */
+function viewSizes(views: readonly View[]): Map<string, number> {
+  const sizes = new Map<string, number>();
+  for (const view of views) view.names.forEach((name, d) => sizes.set(name, view.shape[d]));
+  return sizes;
+}
+
+/** A new row-major result over `names`, sized by `sizes`, holding `data`. */
+function ownedView(names: readonly string[], sizes: ReadonlyMap<string, number>, data: Data): View {
+  const shape = names.map((name) => sizes.get(name)!);
   return {
-    data: result,
+    data,
     offset: 0,
-    names,
+    names: [...names],
     shape,
     strides: contiguousStrides(shape),
     owned: true,
