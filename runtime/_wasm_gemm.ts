@@ -564,7 +564,9 @@ export function gemmIndirectInMemory(
     checkView("colOffsets", colOffsets, 1, 1, n, 1, state.size / 4);
   }
   const rowKernels = aColStride === 1 && cColStride === 1;
-  if (m <= 4 && rowKernels && !columnRun(colOffsets, n) && shortRuns(colOffsets, n, size)) {
+  // Whether the columns start with a run of eight (output positions) or not (kernel taps).
+  const columnsRun = columnRun(colOffsets, n);
+  if (m <= 4 && rowKernels && !columnsRun && shortRuns(colOffsets, n, size)) {
     // A few rows and columns in short runs (a depthwise or grouped weight gradient: taps):
     // each run read as one vector, where the GEMM would pad both A's rows and B's columns.
     const kernel = size === 8 ? state.kernels.runsIndirectF64 : state.kernels.runsIndirectF32;
@@ -599,7 +601,7 @@ export function gemmIndirectInMemory(
     );
     return;
   }
-  if (size === 4 && m <= 4 && rowKernels && columnRun(colOffsets, n)) {
+  if (size === 4 && m <= 4 && rowKernels && columnsRun) {
     // A few rows (a grouped convolution's channels) and columns in runs (output positions):
     // straight from B, without packing it; the GEMM packs other layouts better.
     state.kernels.rowsIndirectF32(
