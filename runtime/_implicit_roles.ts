@@ -3,7 +3,14 @@
 // blocks go, the staging budget, and copies of operands into WASM memory.
 import type { DType } from "./tensor.ts";
 import { copyStrided, forEachOffsetPair, shapeSize } from "./_tensor.ts";
-import { IMAGE_SLACK, type TapRule } from "./_padded_image.ts";
+import {
+  IMAGE_SLACK,
+  type PaddedGeometry,
+  paddedGeometry,
+  planeTapOffsets,
+  tapOffsets,
+  type TapRule,
+} from "./_padded_image.ts";
 import { wasmMemoryView, wasmScratchReserve } from "./_wasm_gemm.ts";
 
 export type Data = Float32Array | Float64Array;
@@ -55,6 +62,27 @@ export function reserveImage(dtype: DType, elements: number): number {
   const at = wasmScratchReserve(dtype, elements + IMAGE_SLACK);
   wasmMemoryView(dtype).fill(0, at, at + elements + IMAGE_SLACK);
   return at;
+}
+
+/** A band's padded geometry, how many of its planes are staged at once, and the offsets
+ * of those planes' (plane, tap) entries in the padded image (an int32 region in WASM
+ * memory, reserved in the caller's scratch). */
+export interface BandLayout {
+  readonly geometry: PaddedGeometry;
+  readonly chunk: number;
+  readonly planeTapsAt: number;
+}
+
+/** The layout of a band (its tap rules) of `planes` planes staged within `stageElements`. */
+export function bandLayout(
+  rules: readonly TapRule[],
+  planes: number,
+  stageElements: number,
+): BandLayout {
+  const geometry = paddedGeometry(rules);
+  const chunk = planesPerChunk(planes, geometry.plane, stageElements);
+  const planeTaps = planeTapOffsets(tapOffsets(rules, geometry), chunk, geometry.plane);
+  return { geometry, chunk, planeTapsAt: reserveOffsets(planeTaps) };
 }
 
 /** Reserves an int32 region holding `offsets`; returns its int32 offset. */
@@ -123,6 +151,6 @@ export function ruleSizes(
 
 /** How many planes of `plane` elements to stage at once within `elements` (at least one,
  * at most `total`). */
-export function planesPerChunk(total: number, plane: number, elements: number): number {
+function planesPerChunk(total: number, plane: number, elements: number): number {
   return Math.max(1, Math.min(total, Math.floor(elements / plane)));
 }

@@ -7,11 +7,7 @@ import {
   bandOutputs,
   outputBands,
   outputOffsets,
-  type PaddedGeometry,
-  paddedGeometry,
-  planeTapOffsets,
   stageImage,
-  tapOffsets,
   type TapRule,
 } from "./_padded_image.ts";
 import {
@@ -21,9 +17,10 @@ import {
   withWasmScratch,
 } from "./_wasm_gemm.ts";
 import {
+  type BandLayout,
+  bandLayout,
   type Data,
   PLANES_PER_BAND,
-  planesPerChunk,
   reserveImage,
   reserveOffsets,
   roleOffsets,
@@ -84,16 +81,12 @@ export function implicitUnfold(
   return out;
 }
 
-/** A band's unfold tables in WASM memory, reserved in the caller's scratch: its padded
- * geometry, how many planes are staged at once, the runs of consecutive inputs its output
- * columns read, and the offsets of those planes' (plane, tap) rows. */
-export interface UnfoldLayout {
+/** A band's layout for unfolding (see {@linkcode bandLayout}), with the runs of
+ * consecutive inputs its output columns read (int32 pairs in WASM memory). */
+export interface UnfoldLayout extends BandLayout {
   readonly band: Band;
-  readonly geometry: PaddedGeometry;
-  readonly chunk: number;
   readonly runsAt: number;
   readonly runs: number;
-  readonly rowsAt: number;
 }
 
 /** The layout of a band of up to `planes` planes staged within `stageElements`. */
@@ -102,19 +95,9 @@ export function unfoldLayout(
   planes: number,
   stageElements: number = STAGE_ELEMENTS,
 ): UnfoldLayout {
-  const geometry = paddedGeometry(band.rules);
-  const chunk = planesPerChunk(planes, geometry.plane, stageElements);
-  const runs = columnRuns(outputOffsets(band.rules, geometry));
-  return {
-    band,
-    geometry,
-    chunk,
-    runsAt: reserveOffsets(runs),
-    runs: runs.length / 2,
-    rowsAt: reserveOffsets(
-      planeTapOffsets(tapOffsets(band.rules, geometry), chunk, geometry.plane),
-    ),
-  };
+  const layout = bandLayout(band.rules, planes, stageElements);
+  const runs = columnRuns(outputOffsets(band.rules, layout.geometry));
+  return { ...layout, band, runsAt: reserveOffsets(runs), runs: runs.length / 2 };
 }
 
 /**
@@ -144,7 +127,7 @@ export function unfoldBand(
       dtype,
       planes.length * taps,
       imageAt,
-      layout.rowsAt,
+      layout.planeTapsAt,
       layout.runsAt,
       layout.runs,
       at + first * taps * rowStride,

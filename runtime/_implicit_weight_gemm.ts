@@ -1,16 +1,7 @@
 // The weight gradient of a convolution as an implicit GEMM (see _implicit_gemm.ts).
 import type { DType } from "./tensor.ts";
 import { allocate, forEachOffsetPair, shapeSize } from "./_tensor.ts";
-import {
-  outputBands,
-  outputOffsets,
-  type PaddedGeometry,
-  paddedGeometry,
-  planeTapOffsets,
-  stageImage,
-  tapOffsets,
-  type TapRule,
-} from "./_padded_image.ts";
+import { outputBands, outputOffsets, stageImage, type TapRule } from "./_padded_image.ts";
 import {
   gemmIndirectInMemory,
   wasmMemoryView,
@@ -18,10 +9,11 @@ import {
   withWasmScratch,
 } from "./_wasm_gemm.ts";
 import {
+  type BandLayout,
+  bandLayout,
   type Data,
   isDense,
   PLANES_PER_BAND,
-  planesPerChunk,
   reserveImage,
   reserveOffsets,
   roleOffsets,
@@ -70,7 +62,10 @@ export function implicitWeightGemm(
     const gradAt = wasmScratchReserve(dtype, channels * ruleSizes(bands[0].rules).outputs);
     // Each band's geometry and offset tables serve every batch and contracted entry (a
     // grouped convolution's weight gradient has one per group and image).
-    const layouts = bands.map((band) => bandLayout(band.rules, rows, stageElements));
+    const layouts = bands.map((band) => {
+      const layout = bandLayout(band.rules, rows, stageElements);
+      return { ...layout, outputsAt: reserveOffsets(outputOffsets(band.rules, layout.geometry)) };
+    });
     // Each band's columns of V, which every batch and contracted entry stages.
     const gradColumns = bands.map((band) => {
       const first = band.firstOutput * lineOutputs;
@@ -132,33 +127,12 @@ function weightBandOutputs(rules: readonly TapRule[], stageElements: number): nu
   return Math.min(first.outputSize, Math.max(1, Math.floor(lines)));
 }
 
-/** A band's padded geometry, how many of its planes are staged at once, and its offset
- * tables (in WASM memory, reserved in the caller's scratch). */
-interface BandLayout {
-  geometry: PaddedGeometry;
-  chunk: number;
-  rowsAt: number;
-  colsAt: number;
-}
-
-/** The layout of a band of `planes` planes staged within `stageElements`. */
-function bandLayout(rules: readonly TapRule[], planes: number, stageElements: number): BandLayout {
-  const geometry = paddedGeometry(rules);
-  const chunk = planesPerChunk(planes, geometry.plane, stageElements);
-  return {
-    geometry,
-    chunk,
-    rowsAt: reserveOffsets(outputOffsets(rules, geometry)),
-    colsAt: reserveOffsets(planeTapOffsets(tapOffsets(rules, geometry), chunk, geometry.plane)),
-  };
-}
-
 /** One band of a weight gradient: C[:, (p, k)] (+)= V_band · U_band(p, k)ᵀ for all planes
  * `p` of `planeStarts`, staged `layout.chunk` planes at a time. */
 function weightGemmBand(
   t: RoleView,
   rules: readonly TapRule[],
-  layout: BandLayout,
+  layout: BandLayout & { outputsAt: number },
   planeStarts: readonly number[],
   gradAt: number,
   channels: number,
@@ -167,7 +141,7 @@ function weightGemmBand(
   accumulate: boolean,
   dtype: DType,
 ): void {
-  const { geometry, chunk, rowsAt, colsAt } = layout;
+  const { geometry, chunk, outputsAt: rowsAt, planeTapsAt: colsAt } = layout;
   const { taps, outputs } = ruleSizes(rules);
   withWasmScratch(() => {
     const imageAt = reserveImage(dtype, chunk * geometry.plane);
