@@ -226,7 +226,9 @@ export function gemmIndirectF64(
  * gemmIndirectF32: a depthwise convolution's product, which a GEMM would pad to MR rows.
  * Sums run in gemm's order (blocks of KC, each from zero), so results match it bit for bit.
  * With `increasing` (the caller promises strictly increasing column offsets), a run of
- * consecutive columns is recognised by its first and last offsets alone.
+ * consecutive columns is recognised by its first and last offsets alone, and a 3×3 stencil
+ * over whole lines (a depthwise 3×3 convolution with stride 1) runs three output lines at a
+ * time with its weights in registers (stencilLines).
  */
 export function rowIndirectF32(
   k: i32,
@@ -269,80 +271,240 @@ function rowIndirect<T>(
   increasing: bool,
 ): void {
   if (emptyProduct<T>(1, n, k, c, n, 1, accumulate)) return;
-  const lanes = 16 / <i32> sizeof<T>();
+  const width = increasing ? stencilWidth<T>(k, n, rowOffsets, colOffsets) : 0;
+  if (width > 0) {
+    stencilLines<T>(width, n / width, a, x, rowOffsets, colOffsets, c, !accumulate);
+    return;
+  }
   for (let pc = 0; pc < k; pc += KC) {
     const kc = min(KC, k - pc);
-    const overwrite = pc == 0 && !accumulate;
     const rows = rowOffsets + <usize> (pc * 4);
-    const weights = a + bytes<T>(pc);
-    let j = 0;
-    while (j < n) {
-      const colAt = colOffsets + <usize> (j * 4);
-      const first = load<i32>(colAt);
-      const to = c + bytes<T>(j);
-      // Four vectors of consecutive columns (four independent sums in flight), else two.
-      if (j + 4 * lanes <= n && runOf(colAt, first, 4 * lanes, increasing)) {
-        let acc0 = v128.splat<T>(0);
-        let acc1 = v128.splat<T>(0);
-        let acc2 = v128.splat<T>(0);
-        let acc3 = v128.splat<T>(0);
-        const from = x + bytes<T>(first);
-        for (let p = 0; p < kc; p++) {
-          const at = from + bytes<T>(load<i32>(rows + <usize> (p * 4)));
-          const w = v128.splat<T>(load<T>(weights + bytes<T>(p)));
-          acc0 = madd<T>(w, v128.load(at), acc0);
-          acc1 = madd<T>(w, v128.load(at, 16), acc1);
-          acc2 = madd<T>(w, v128.load(at, 32), acc2);
-          acc3 = madd<T>(w, v128.load(at, 48), acc3);
-        }
-        storeRow<T>(to, acc0, acc1, overwrite);
-        storeRow<T>(to + 32, acc2, acc3, overwrite);
-        j += 4 * lanes;
-        continue;
-      }
-      if (j + 2 * lanes <= n && runOf(colAt, first, 2 * lanes, increasing)) {
-        let acc0 = v128.splat<T>(0);
-        let acc1 = v128.splat<T>(0);
-        const from = x + bytes<T>(first);
-        for (let p = 0; p < kc; p++) {
-          const at = from + bytes<T>(load<i32>(rows + <usize> (p * 4)));
-          const w = v128.splat<T>(load<T>(weights + bytes<T>(p)));
-          acc0 = madd<T>(w, v128.load(at), acc0);
-          acc1 = madd<T>(w, v128.load(at, 16), acc1);
-        }
-        storeRow<T>(to, acc0, acc1, overwrite);
-        j += 2 * lanes;
-        continue;
-      }
-      if (j + 2 * lanes <= n && runOf(colAt, first, 2 * lanes, increasing, 2)) {
-        // Columns two apart (a stride-2 depthwise convolution's outputs): the even lanes of
-        // four vectors, two sums in flight.
-        let acc0 = v128.splat<T>(0);
-        let acc1 = v128.splat<T>(0);
-        const from = x + bytes<T>(first);
-        for (let p = 0; p < kc; p++) {
-          const at = from + bytes<T>(load<i32>(rows + <usize> (p * 4)));
-          const w = v128.splat<T>(load<T>(weights + bytes<T>(p)));
-          acc0 = madd<T>(w, evenLanes<T>(at), acc0);
-          acc1 = madd<T>(w, evenLanes<T>(at + 32), acc1);
-        }
-        storeRow<T>(to, acc0, acc1, overwrite);
-        j += 2 * lanes;
-        continue;
-      }
-      // One column: the same products and sums as a lane of the vector path.
-      let acc = v128.splat<T>(0);
-      const from = x + bytes<T>(first);
+    rowColumns<T>(0, n, kc, a + bytes<T>(pc), x, rows, colOffsets, c, pc == 0 && !accumulate, increasing);
+  }
+}
+
+/** Columns `from` to `to` of rowIndirect for one KC block of the sum (`kc` weights at `weights`,
+ * their row offsets at `rows`), into `c` (C = product when `overwrite`, else C += product). */
+function rowColumns<T>(
+  from: i32,
+  to: i32,
+  kc: i32,
+  weights: usize,
+  x: usize,
+  rows: usize,
+  colOffsets: usize,
+  c: usize,
+  overwrite: bool,
+  increasing: bool,
+): void {
+  const lanes = 16 / <i32> sizeof<T>();
+  let j = from;
+  while (j < to) {
+    const colAt = colOffsets + <usize> (j * 4);
+    const first = load<i32>(colAt);
+    const into = c + bytes<T>(j);
+    // Four vectors of consecutive columns (four independent sums in flight), else two.
+    if (j + 4 * lanes <= to && runOf(colAt, first, 4 * lanes, increasing)) {
+      let acc0 = v128.splat<T>(0);
+      let acc1 = v128.splat<T>(0);
+      let acc2 = v128.splat<T>(0);
+      let acc3 = v128.splat<T>(0);
+      const at0 = x + bytes<T>(first);
       for (let p = 0; p < kc; p++) {
-        const value = v128.splat<T>(load<T>(from + bytes<T>(load<i32>(rows + <usize> (p * 4)))));
+        const at = at0 + bytes<T>(load<i32>(rows + <usize> (p * 4)));
         const w = v128.splat<T>(load<T>(weights + bytes<T>(p)));
-        acc = madd<T>(w, value, acc);
+        acc0 = madd<T>(w, v128.load(at), acc0);
+        acc1 = madd<T>(w, v128.load(at, 16), acc1);
+        acc2 = madd<T>(w, v128.load(at, 32), acc2);
+        acc3 = madd<T>(w, v128.load(at, 48), acc3);
       }
-      const sum = v128.extract_lane<T>(acc, 0);
-      store<T>(to, overwrite ? sum : load<T>(to) + sum);
-      j++;
+      storeRow<T>(into, acc0, acc1, overwrite);
+      storeRow<T>(into + 32, acc2, acc3, overwrite);
+      j += 4 * lanes;
+      continue;
+    }
+    if (j + 2 * lanes <= to && runOf(colAt, first, 2 * lanes, increasing)) {
+      let acc0 = v128.splat<T>(0);
+      let acc1 = v128.splat<T>(0);
+      const at0 = x + bytes<T>(first);
+      for (let p = 0; p < kc; p++) {
+        const at = at0 + bytes<T>(load<i32>(rows + <usize> (p * 4)));
+        const w = v128.splat<T>(load<T>(weights + bytes<T>(p)));
+        acc0 = madd<T>(w, v128.load(at), acc0);
+        acc1 = madd<T>(w, v128.load(at, 16), acc1);
+      }
+      storeRow<T>(into, acc0, acc1, overwrite);
+      j += 2 * lanes;
+      continue;
+    }
+    if (j + 2 * lanes <= to && runOf(colAt, first, 2 * lanes, increasing, 2)) {
+      // Columns two apart (a stride-2 depthwise convolution's outputs): the even lanes of
+      // four vectors, two sums in flight.
+      let acc0 = v128.splat<T>(0);
+      let acc1 = v128.splat<T>(0);
+      const at0 = x + bytes<T>(first);
+      for (let p = 0; p < kc; p++) {
+        const at = at0 + bytes<T>(load<i32>(rows + <usize> (p * 4)));
+        const w = v128.splat<T>(load<T>(weights + bytes<T>(p)));
+        acc0 = madd<T>(w, evenLanes<T>(at), acc0);
+        acc1 = madd<T>(w, evenLanes<T>(at + 32), acc1);
+      }
+      storeRow<T>(into, acc0, acc1, overwrite);
+      j += 2 * lanes;
+      continue;
+    }
+    // One column: the same products and sums as a lane of the vector path.
+    let acc = v128.splat<T>(0);
+    const at0 = x + bytes<T>(first);
+    for (let p = 0; p < kc; p++) {
+      const value = v128.splat<T>(load<T>(at0 + bytes<T>(load<i32>(rows + <usize> (p * 4)))));
+      const w = v128.splat<T>(load<T>(weights + bytes<T>(p)));
+      acc = madd<T>(w, value, acc);
+    }
+    const sum = v128.extract_lane<T>(acc, 0);
+    store<T>(into, overwrite ? sum : load<T>(into) + sum);
+    j++;
+  }
+}
+
+/**
+ * The width of rowIndirect's output lines when its product is a 3×3 stencil that
+ * stencilLines can run, else 0: nine taps `row·R + column shift` (shifts 0, s1, s2; rows 0,
+ * R, 2R) and columns in whole lines of at least two vectors of consecutive offsets, each line
+ * R after the previous one (output lines one input line apart: stride and dilation 1 down
+ * the lines), at least three lines. Column offsets must be known to increase.
+ */
+function stencilWidth<T>(k: i32, n: i32, rowOffsets: usize, colOffsets: usize): i32 {
+  if (k != 9) return 0;
+  const o0 = load<i32>(rowOffsets);
+  const s1 = load<i32>(rowOffsets, 4) - o0;
+  const s2 = load<i32>(rowOffsets, 8) - o0;
+  const down = load<i32>(rowOffsets, 12) - o0;
+  for (let r = 0; r < 3; r++) {
+    const at = rowOffsets + <usize> (r * 12);
+    const row = o0 + r * down;
+    if (
+      load<i32>(at) != row || load<i32>(at, 4) != row + s1 || load<i32>(at, 8) != row + s2
+    ) return 0;
+  }
+  const first = load<i32>(colOffsets);
+  let width = 1;
+  while (width < n && load<i32>(colOffsets + <usize> (width * 4)) == first + width) width++;
+  if (width < 32 / <i32> sizeof<T>() || n < 3 * width || n % width != 0) return 0;
+  if (load<i32>(colOffsets + <usize> (width * 4)) - first != down) return 0;
+  for (let l = 1; l < n / width; l++) {
+    const start = colOffsets + <usize> (l * width * 4);
+    const line = first + l * down;
+    if (load<i32>(start) != line || load<i32>(start + <usize> ((width - 1) * 4)) != line + width - 1) {
+      return 0;
     }
   }
+  return width;
+}
+
+/**
+ * rowIndirect for a 3×3 stencil (see stencilWidth), three output lines at a time, one vector
+ * of each: each of the five input lines they read is loaded once for all three, the nine
+ * weights stay in registers (13 of V8's 15 vector registers; two vectors a line spill).
+ * Each output adds its taps in their order from zero, as rowIndirect does (nine taps are one
+ * block of the sum), so the bits are the same. Tails of lines and the last one or two lines
+ * go to rowColumns.
+ */
+function stencilLines<T>(
+  width: i32,
+  lines: i32,
+  a: usize,
+  x: usize,
+  rowOffsets: usize,
+  colOffsets: usize,
+  c: usize,
+  overwrite: bool,
+): void {
+  const group = 16 / <i32> sizeof<T>();
+  const whole = width - width % group;
+  const o0 = load<i32>(rowOffsets);
+  const s1 = bytes<T>(load<i32>(rowOffsets, 4) - o0);
+  const s2 = bytes<T>(load<i32>(rowOffsets, 8) - o0);
+  const down = load<i32>(rowOffsets, 12) - o0;
+  const step = bytes<T>(down);
+  const first = load<i32>(colOffsets);
+  const w0 = v128.splat<T>(load<T>(a));
+  const w1 = v128.splat<T>(load<T>(a + bytes<T>(1)));
+  const w2 = v128.splat<T>(load<T>(a + bytes<T>(2)));
+  const w3 = v128.splat<T>(load<T>(a + bytes<T>(3)));
+  const w4 = v128.splat<T>(load<T>(a + bytes<T>(4)));
+  const w5 = v128.splat<T>(load<T>(a + bytes<T>(5)));
+  const w6 = v128.splat<T>(load<T>(a + bytes<T>(6)));
+  const w7 = v128.splat<T>(load<T>(a + bytes<T>(7)));
+  const w8 = v128.splat<T>(load<T>(a + bytes<T>(8)));
+  let l = 0;
+  for (; l + 2 < lines; l += 3) {
+    const lineAt = x + bytes<T>(first + l * down + o0);
+    const out = c + bytes<T>(l * width);
+    for (let i = 0; i < whole; i += group) {
+      let at = lineAt + bytes<T>(i);
+      let v: v128;
+      v = v128.load(at);
+      let c0 = madd<T>(w0, v, v128.splat<T>(0));
+      v = v128.load(at + s1);
+      c0 = madd<T>(w1, v, c0);
+      v = v128.load(at + s2);
+      c0 = madd<T>(w2, v, c0);
+      at += step;
+      v = v128.load(at);
+      c0 = madd<T>(w3, v, c0);
+      let c1 = madd<T>(w0, v, v128.splat<T>(0));
+      v = v128.load(at + s1);
+      c0 = madd<T>(w4, v, c0);
+      c1 = madd<T>(w1, v, c1);
+      v = v128.load(at + s2);
+      c0 = madd<T>(w5, v, c0);
+      c1 = madd<T>(w2, v, c1);
+      at += step;
+      v = v128.load(at);
+      c0 = madd<T>(w6, v, c0);
+      c1 = madd<T>(w3, v, c1);
+      let c2 = madd<T>(w0, v, v128.splat<T>(0));
+      v = v128.load(at + s1);
+      c0 = madd<T>(w7, v, c0);
+      c1 = madd<T>(w4, v, c1);
+      c2 = madd<T>(w1, v, c2);
+      v = v128.load(at + s2);
+      c0 = madd<T>(w8, v, c0);
+      c1 = madd<T>(w5, v, c1);
+      c2 = madd<T>(w2, v, c2);
+      storeVector<T>(out + bytes<T>(0 * width + i), c0, overwrite);
+      at += step;
+      v = v128.load(at);
+      c1 = madd<T>(w6, v, c1);
+      c2 = madd<T>(w3, v, c2);
+      v = v128.load(at + s1);
+      c1 = madd<T>(w7, v, c1);
+      c2 = madd<T>(w4, v, c2);
+      v = v128.load(at + s2);
+      c1 = madd<T>(w8, v, c1);
+      c2 = madd<T>(w5, v, c2);
+      storeVector<T>(out + bytes<T>(1 * width + i), c1, overwrite);
+      at += step;
+      v = v128.load(at);
+      c2 = madd<T>(w6, v, c2);
+      v = v128.load(at + s1);
+      c2 = madd<T>(w7, v, c2);
+      v = v128.load(at + s2);
+      c2 = madd<T>(w8, v, c2);
+      storeVector<T>(out + bytes<T>(2 * width + i), c2, overwrite);
+    }
+    for (let j = 0; j < 3 && whole < width; j++) {
+      const line = (l + j) * width;
+      rowColumns<T>(line + whole, line + width, 9, a, x, rowOffsets, colOffsets, c, overwrite, true);
+    }
+  }
+  rowColumns<T>(l * width, lines * width, 9, a, x, rowOffsets, colOffsets, c, overwrite, true);
+}
+
+/** Writes (or adds) one v128 of T at `at`. */
+function storeVector<T>(at: usize, v: v128, overwrite: bool): void {
+  v128.store(at, overwrite ? v : v128.add<T>(v128.load(at), v));
 }
 
 /** Up to four float32 rows of A, one column to a v128 (rows past m zero), for

@@ -43,6 +43,7 @@ function indirectAndDense(
   colOffsets: number[],
   accumulate: boolean,
   seed: number,
+  promise?: boolean,
 ): { indirect: number[]; dense: number[]; loop: number[] } {
   return withWasmScratch(() => {
     const random = mulberry32(seed);
@@ -67,8 +68,8 @@ function indirectAndDense(
     ints.set(colOffsets, cols);
     const increasing = colOffsets.every((offset, j) => j === 0 || offset > colOffsets[j - 1]);
     // Half the time, promise increasing columns where they do (the one-row kernel's shortcut).
-    const promise = increasing && seed % 3 !== 0;
-    gemmIndirectInMemory(dtype, m, n, k, a, k, 1, x, rows, cols, c1, n, 1, accumulate, promise);
+    const promised = promise ?? (increasing && seed % 3 !== 0);
+    gemmIndirectInMemory(dtype, m, n, k, a, k, 1, x, rows, cols, c1, n, 1, accumulate, promised);
     gemmInMemory(dtype, m, n, k, a, k, 1, b, n, 1, c2, n, 1, accumulate);
     heap = wasmMemoryView(dtype);
     const loop: number[] = [];
@@ -136,6 +137,81 @@ for (const build of wasmGemmBuilds()) {
             }
           }
         }
+      } finally {
+        forceWasmGemmBuild(undefined);
+      }
+    });
+  }
+}
+
+/** A depthwise 3×3 product's tables: taps `shift` apart along a line and `down` apart across
+ * lines, and `lines` output lines of `width` consecutive columns, `lineStep` apart. */
+function stencilTables(
+  width: number,
+  lines: number,
+  lineStep: number,
+  shift: number,
+  down: number,
+): { rows: number[]; cols: number[] } {
+  const rows = [0, 1, 2].flatMap((r) => [0, 1, 2].map((c) => r * down + c * shift));
+  const cols = Array.from(
+    { length: lines * width },
+    (_, j) => Math.floor(j / width) * lineStep + (j % width),
+  );
+  return { rows, cols };
+}
+
+for (const build of wasmGemmBuilds()) {
+  for (const dtype of ["float32", "float64"] as const) {
+    Deno.test(`gemmIndirectInMemory() runs 3×3 stencils bit for bit as the GEMM (${build}, ${dtype})`, () => {
+      forceWasmGemmBuild(build);
+      try {
+        let seed = 500;
+        // [width, lines, lineStep, shift, down]: three lines at a time with tails of lines
+        // and one or two lines left over, dilation along the line, and tables the stencil
+        // path must leave to the column kernels (taps two lines apart, lines too short,
+        // fewer than three lines, lines not evenly spaced).
+        const cases: [number, number, number, number, number][] = [
+          [56, 9, 58, 1, 58],
+          [13, 7, 15, 1, 15],
+          [8, 5, 12, 2, 12],
+          [9, 6, 11, 1, 11],
+          [56, 4, 58, 1, 116],
+          [7, 6, 9, 1, 9],
+          [3, 7, 5, 1, 5],
+          [20, 2, 22, 1, 22],
+        ];
+        for (const [width, lines, lineStep, shift, down] of cases) {
+          for (const promise of [true, false]) {
+            for (const accumulate of [false, true]) {
+              const { rows, cols } = stencilTables(width, lines, lineStep, shift, down);
+              const n = cols.length;
+              const { indirect, dense, loop } = indirectAndDense(
+                dtype,
+                1,
+                n,
+                9,
+                rows,
+                cols,
+                accumulate,
+                seed++,
+                promise,
+              );
+              const label =
+                `width ${width}, ${lines} lines ${lineStep} apart, taps ${shift}/${down}`;
+              assert.deepEqual(indirect, dense, label);
+              const tolerance = dtype === "float32" ? 1e-5 : 1e-13;
+              indirect.forEach((value, i) =>
+                assert.ok(Math.abs(value - loop[i]) <= tolerance, label)
+              );
+            }
+          }
+        }
+        // Lines one after the other but the last one shifted: not whole evenly spaced lines.
+        const { rows, cols } = stencilTables(16, 4, 18, 1, 18);
+        for (let j = 48; j < 64; j++) cols[j] += 2;
+        const { indirect, dense } = indirectAndDense(dtype, 1, 64, 9, rows, cols, false, 7, true);
+        assert.deepEqual(indirect, dense, "uneven last line");
       } finally {
         forceWasmGemmBuild(undefined);
       }
