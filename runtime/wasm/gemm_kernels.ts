@@ -276,6 +276,11 @@ function rowIndirect<T>(
     stencilLines<T>(width, n / width, a, x, rowOffsets, colOffsets, c, !accumulate);
     return;
   }
+  const across = stridedStencilWidth<T>(k, n, rowOffsets, colOffsets);
+  if (across > 0) {
+    stridedStencilLines<T>(across, n / across, a, x, rowOffsets, colOffsets, c, !accumulate);
+    return;
+  }
   for (let pc = 0; pc < k; pc += KC) {
     const kc = min(KC, k - pc);
     const rows = rowOffsets + <usize> (pc * 4);
@@ -500,6 +505,106 @@ function stencilLines<T>(
     }
   }
   rowColumns<T>(l * width, lines * width, 9, a, x, rowOffsets, colOffsets, c, overwrite, true);
+}
+
+/**
+ * The width of rowIndirect's output lines when its product is a 3×3 stencil with stride 2
+ * along the lines that stridedStencilLines can run, else 0: nine taps `row·R + shift` (shifts
+ * 0, 1, 2; rows 0, R, 2R for any R) and columns in lines of the same width, at least one
+ * vector, each line's offsets two apart (lines anywhere: any stride down the lines). Every
+ * column offset is checked.
+ */
+function stridedStencilWidth<T>(k: i32, n: i32, rowOffsets: usize, colOffsets: usize): i32 {
+  if (k != 9) return 0;
+  const o0 = load<i32>(rowOffsets);
+  const down = load<i32>(rowOffsets, 12) - o0;
+  for (let r = 0; r < 3; r++) {
+    const at = rowOffsets + <usize> (r * 12);
+    const row = o0 + r * down;
+    if (load<i32>(at) != row || load<i32>(at, 4) != row + 1 || load<i32>(at, 8) != row + 2) {
+      return 0;
+    }
+  }
+  const first = load<i32>(colOffsets);
+  let width = 1;
+  while (width < n && load<i32>(colOffsets + <usize> (width * 4)) == first + 2 * width) width++;
+  if (width < 32 / <i32> sizeof<T>() || n % width != 0) return 0;
+  for (let l = 1; l < n / width; l++) {
+    const line = colOffsets + <usize> (l * width * 4);
+    const start = load<i32>(line);
+    for (let i = 1; i < width; i++) {
+      if (load<i32>(line + <usize> (i * 4)) != start + 2 * i) return 0;
+    }
+  }
+  return width;
+}
+
+/**
+ * rowIndirect for a 3×3 stencil with stride 2 along the lines (see stridedStencilWidth), a
+ * stride-2 depthwise convolution: each output line two vectors at a time, each tap line read
+ * once (five loads, the last of one value) and split into its even lanes, odd lanes and even
+ * lanes one further, the nine weights in registers. Each output adds its taps in their order
+ * from zero, as rowIndirect does, so the bits are the same; tails of lines go to rowColumns.
+ * Reads no further than the last tap of a line.
+ */
+function stridedStencilLines<T>(
+  width: i32,
+  lines: i32,
+  a: usize,
+  x: usize,
+  rowOffsets: usize,
+  colOffsets: usize,
+  c: usize,
+  overwrite: bool,
+): void {
+  const lanes = 16 / <i32> sizeof<T>();
+  const whole = width - width % (2 * lanes);
+  const o0 = load<i32>(rowOffsets);
+  const step = bytes<T>(load<i32>(rowOffsets, 12) - o0);
+  const w0 = v128.splat<T>(load<T>(a));
+  const w1 = v128.splat<T>(load<T>(a + bytes<T>(1)));
+  const w2 = v128.splat<T>(load<T>(a + bytes<T>(2)));
+  const w3 = v128.splat<T>(load<T>(a + bytes<T>(3)));
+  const w4 = v128.splat<T>(load<T>(a + bytes<T>(4)));
+  const w5 = v128.splat<T>(load<T>(a + bytes<T>(5)));
+  const w6 = v128.splat<T>(load<T>(a + bytes<T>(6)));
+  const w7 = v128.splat<T>(load<T>(a + bytes<T>(7)));
+  const w8 = v128.splat<T>(load<T>(a + bytes<T>(8)));
+  for (let l = 0; l < lines; l++) {
+    const lineAt = x + bytes<T>(load<i32>(colOffsets + <usize> (l * width * 4)) + o0);
+    const out = c + bytes<T>(l * width);
+    for (let i = 0; i < whole; i += 2 * lanes) {
+      // Two vectors of outputs (two chains in flight) from five loads a tap line.
+      let at = lineAt + bytes<T>(2 * i);
+      let acc = v128.splat<T>(0);
+      let bcc = v128.splat<T>(0);
+      for (let r = 0; r < 3; r++) {
+        const wa = r == 0 ? w0 : r == 1 ? w3 : w6;
+        const wb = r == 0 ? w1 : r == 1 ? w4 : w7;
+        const wc = r == 0 ? w2 : r == 1 ? w5 : w8;
+        const v0 = v128.load(at);
+        const v1 = v128.load(at, 16);
+        const v2 = v128.load(at, 32);
+        const v3 = v128.load(at, 48);
+        const v4 = sizeof<T>() == 4 ? v128.load32_zero(at, 64) : v128.load64_zero(at, 64);
+        const evenA = evenOf<T>(v0, v1);
+        const evenB = evenOf<T>(v2, v3);
+        acc = madd<T>(wa, evenA, acc);
+        bcc = madd<T>(wa, evenB, bcc);
+        acc = madd<T>(wb, oddOf<T>(v0, v1), acc);
+        bcc = madd<T>(wb, oddOf<T>(v2, v3), bcc);
+        acc = madd<T>(wc, nextLanes<T>(evenA, v2), acc);
+        bcc = madd<T>(wc, nextLanes<T>(evenB, v4), bcc);
+        at += step;
+      }
+      storeVector<T>(out + bytes<T>(i), acc, overwrite);
+      storeVector<T>(out + bytes<T>(i + lanes), bcc, overwrite);
+    }
+    if (whole < width) {
+      const line = l * width;
+      rowColumns<T>(line + whole, line + width, 9, a, x, rowOffsets, colOffsets, c, overwrite, false);
+    }
+  }
 }
 
 /** Writes (or adds) one v128 of T at `at`. */
@@ -1186,6 +1291,24 @@ function packBIndirect<T>(x: usize, rows: usize, cols: usize, kc: i32, nc: i32, 
       p++;
     }
   }
+}
+
+/** The even lanes of the values in `a` then `b` (as evenLanes reads them from memory). */
+// @ts-ignore: decorator
+@inline function evenOf<T>(a: v128, b: v128): v128 {
+  return sizeof<T>() == 4 ? i32x4.shuffle(a, b, 0, 2, 4, 6) : i64x2.shuffle(a, b, 0, 2);
+}
+
+/** The odd lanes of the values in `a` then `b`. */
+// @ts-ignore: decorator
+@inline function oddOf<T>(a: v128, b: v128): v128 {
+  return sizeof<T>() == 4 ? i32x4.shuffle(a, b, 1, 3, 5, 7) : i64x2.shuffle(a, b, 1, 3);
+}
+
+/** `a` moved down one lane, with the first lane of `b` last. */
+// @ts-ignore: decorator
+@inline function nextLanes<T>(a: v128, b: v128): v128 {
+  return sizeof<T>() == 4 ? i32x4.shuffle(a, b, 1, 2, 3, 4) : i64x2.shuffle(a, b, 1, 2);
 }
 
 /** Every other value of the 32 bytes at `at`: values 0, 2, 4 and 6 of eight float32, or 0

@@ -145,18 +145,19 @@ for (const build of wasmGemmBuilds()) {
 }
 
 /** A depthwise 3×3 product's tables: taps `shift` apart along a line and `down` apart across
- * lines, and `lines` output lines of `width` consecutive columns, `lineStep` apart. */
+ * lines, and `lines` output lines of `width` columns `stride` apart, `lineStep` apart. */
 function stencilTables(
   width: number,
   lines: number,
   lineStep: number,
   shift: number,
   down: number,
+  stride = 1,
 ): { rows: number[]; cols: number[] } {
   const rows = [0, 1, 2].flatMap((r) => [0, 1, 2].map((c) => r * down + c * shift));
   const cols = Array.from(
     { length: lines * width },
-    (_, j) => Math.floor(j / width) * lineStep + (j % width),
+    (_, j) => Math.floor(j / width) * lineStep + stride * (j % width),
   );
   return { rows, cols };
 }
@@ -212,6 +213,59 @@ for (const build of wasmGemmBuilds()) {
         for (let j = 48; j < 64; j++) cols[j] += 2;
         const { indirect, dense } = indirectAndDense(dtype, 1, 64, 9, rows, cols, false, 7, true);
         assert.deepEqual(indirect, dense, "uneven last line");
+      } finally {
+        forceWasmGemmBuild(undefined);
+      }
+    });
+  }
+}
+
+for (const build of wasmGemmBuilds()) {
+  for (const dtype of ["float32", "float64"] as const) {
+    Deno.test(`gemmIndirectInMemory() runs stride-2 3×3 stencils bit for bit as the GEMM (${build}, ${dtype})`, () => {
+      forceWasmGemmBuild(build);
+      try {
+        let seed = 900;
+        // [width, lines, lineStep, shift, down]: columns two apart along lines (a stride-2
+        // depthwise convolution), lines any distance apart, with tails of lines; and tables
+        // the path must leave to the column kernels (lines too short, taps two apart).
+        const cases: [number, number, number, number, number][] = [
+          [56, 5, 230, 1, 115],
+          [13, 4, 58, 1, 29],
+          [8, 3, 40, 1, 17],
+          [9, 3, 21, 1, 21],
+          [5, 4, 24, 1, 12],
+          [3, 4, 14, 1, 7],
+          [16, 3, 70, 2, 35],
+        ];
+        for (const [width, lines, lineStep, shift, down] of cases) {
+          for (const accumulate of [false, true]) {
+            const { rows, cols } = stencilTables(width, lines, lineStep, shift, down, 2);
+            const n = cols.length;
+            const { indirect, dense, loop } = indirectAndDense(
+              dtype,
+              1,
+              n,
+              9,
+              rows,
+              cols,
+              accumulate,
+              seed++,
+            );
+            const label =
+              `width ${width} two apart, ${lines} lines ${lineStep} apart, taps ${shift}/${down}`;
+            assert.deepEqual(indirect, dense, label);
+            const tolerance = dtype === "float32" ? 1e-5 : 1e-13;
+            indirect.forEach((value, i) =>
+              assert.ok(Math.abs(value - loop[i]) <= tolerance, label)
+            );
+          }
+        }
+        // The second line's middle column one off: not lines of columns two apart.
+        const { rows, cols } = stencilTables(16, 3, 40, 1, 20, 2);
+        cols[24] += 1;
+        const { indirect, dense } = indirectAndDense(dtype, 1, 48, 9, rows, cols, false, 9);
+        assert.deepEqual(indirect, dense, "uneven second line");
       } finally {
         forceWasmGemmBuild(undefined);
       }
