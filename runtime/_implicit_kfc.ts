@@ -26,6 +26,12 @@ export const KFC_BAND_ELEMENTS = 1 << 21;
  * The sum runs over contracted entries, then bands of `outputsPerBand` outputs of the first
  * dimension, one GEMM each, in that order: shards that hold fewer rows or taps sum alike
  * as long as `outputsPerBand` comes from the whole problem.
+ *
+ * With `upper` (a shard of a factor whose two sides are the same numbers), `t[0]` holds
+ * rows `upper, upper + 1, …` of the whole factor's and `t[1]` the rows from `upper` on:
+ * the result has `upper` + `t[1]`'s rows as columns, and only the entries on and right of
+ * the diagonal are written (the others are left as they are, for the caller to mirror
+ * once every shard is done), each the same sum as in the whole product.
  */
 export function implicitKfc(
   t: readonly [RoleView, RoleView],
@@ -34,16 +40,22 @@ export function implicitKfc(
   factor: number,
   dtype: DType,
   target?: Data,
+  upper?: number,
 ): Data {
   const batches = shapeSize(t[0].shapes.batch);
   const [m, n] = [0, 1].map((s) => shapeSize(t[s].shapes.rows) * ruleSizes(rules[s]).taps);
-  const out = target ?? allocate(dtype, batches * m * n);
+  // Columns of the result: with `upper`, those left of `t[1]`'s first row too.
+  const width = n + (upper ?? 0);
+  const out = target ?? allocate(dtype, batches * m * width);
   if (out.length === 0) return out;
   const rowStarts = t.map((view) => roleOffsets(view, "rows"));
   const bands = rules.map((list) => outputBands(list, outputsPerBand));
-  const same = sameUnfold(t, rules);
+  const same = upper === undefined && sameUnfold(t, rules);
+  // Row blocks that skip the columns left of the diagonal: a symmetric product's.
+  const triangular = same || upper !== undefined;
+  const firstColumn = upper ?? 0;
   withWasmScratch(() => {
-    const productAt = wasmScratchReserve(dtype, m * n);
+    const productAt = wasmScratchReserve(dtype, m * width);
     // Each side's band tables, which every batch and contracted entry reuses.
     const layouts = bands.map((list, s) =>
       list.map((band) => unfoldLayout(band, rowStarts[s].length))
@@ -79,11 +91,12 @@ export function implicitKfc(
                 const u1 = same ? u0 : unfold(1, second, at1, n);
                 // When both sides are the same numbers, C is symmetric: only the blocks of
                 // rows from the diagonal on are computed, and mirrored at the end (the same
-                // bits: each sum multiplies the same pairs in the same order).
-                const step = same ? SYMMETRIC_BLOCK : m;
+                // bits: each sum multiplies the same pairs in the same order). Row `row` of
+                // u0 is row `row` of u1 then (`upper` or not).
+                const step = triangular ? SYMMETRIC_BLOCK : m;
                 for (let row = 0; row < m; row += step) {
                   const rows = Math.min(step, m - row);
-                  const from = same ? row : 0;
+                  const from = triangular ? row : 0;
                   gemmInMemory(
                     dtype,
                     rows,
@@ -95,8 +108,8 @@ export function implicitKfc(
                     u1 + from * columns,
                     1,
                     columns,
-                    productAt + row * n + from,
-                    n,
+                    productAt + row * width + firstColumn + from,
+                    width,
                     1,
                     accumulate,
                   );
@@ -106,7 +119,21 @@ export function implicitKfc(
             });
           },
         );
-        const block = out.subarray(b * m * n, (b + 1) * m * n);
+        const block = out.subarray(b * m * width, (b + 1) * m * width);
+        if (upper !== undefined) {
+          // Row i from column upper + i on: the entries left of them are the caller's.
+          const heap = wasmMemoryView(dtype);
+          for (let i = 0; i < m; i++) {
+            const from = i * width + upper + i;
+            const to = (i + 1) * width;
+            if (!accumulate) block.fill(0, from, to);
+            else block.set(heap.subarray(productAt + from, productAt + to), from);
+            if (factor !== 1) {
+              for (let j = from; j < to; j++) block[j] *= factor;
+            }
+          }
+          return;
+        }
         if (!accumulate) {
           block.fill(0);
           return;

@@ -6,6 +6,7 @@ import { implicitGemm, type TapRule } from "./_implicit_gemm.ts";
 import { implicitUnfold, transposedUnfold } from "./_implicit_unfold.ts";
 import { implicitKfc, KFC_BAND_ELEMENTS } from "./_implicit_kfc.ts";
 import { type ImplicitKfc, implicitKfcOrder } from "./_kfc_motif.ts";
+import { kfcTriangle } from "./kfc_triangle.ts";
 import { implicitInputGemm } from "./_implicit_input_gemm.ts";
 import { implicitWeightGemm } from "./_implicit_weight_gemm.ts";
 import type { Data, RoleView } from "./_implicit_roles.ts";
@@ -32,6 +33,13 @@ export interface ExecutePlanOptions {
    * must be the result's (the shard's) shape. It may share memory with the operands: the
    * result is then computed aside and copied in at the end. */
   out?: NdArray;
+  /** For a KFC of one tensor with itself (see {@linkcode kfcTriangle}; a RangeError
+   * otherwise, or when `shard` splits another index than its `index`): compute only the
+   * entries on and above each factor's diagonal, each bit for bit as in the whole result;
+   * the others are left as they were in `out` or are zeros. Shards of
+   * {@linkcode triangleShards} then share the work evenly, and
+   * {@linkcode mirrorUpperTriangle} completes the result once all are done. */
+  upperTriangle?: boolean;
 }
 
 /**
@@ -69,7 +77,7 @@ export function executePlan(
   operands: readonly NdArray[],
   options: ExecutePlanOptions = {},
 ): NdArray {
-  const { shard, out } = options;
+  const { shard, out, upperTriangle } = options;
   if (operands.length !== plan.inputShapes.length) {
     throw new RangeError(
       `Cannot run plan of ${
@@ -105,6 +113,15 @@ export function executePlan(
   }
   if (out !== undefined && out.shape.join() !== shape.join()) {
     throw new RangeError(`Cannot read out: expected shape [${shape}], got [${out.shape}]`);
+  }
+  const triangle = upperTriangle ? kfcTriangle(plan, operands) : null;
+  if (
+    upperTriangle && (triangle === null || (shard !== undefined && shard.index !== triangle.index))
+  ) {
+    throw new RangeError(
+      `Cannot read upperTriangle: ${JSON.stringify(plan.equation)} is no KFC of one tensor ` +
+        `with itself${triangle === null ? "" : ` sharded along ${JSON.stringify(triangle.index)}`}`,
+    );
   }
   operands.forEach((x, at) => {
     if (plan.patterns[at] === undefined && isVirtualIndexPattern(x)) {
@@ -144,7 +161,14 @@ export function executePlan(
   const fused = plan.implicitGemm !== null
     ? runImplicitGemm(plan.implicitGemm, views, dtype, output, target)
     : plan.implicitKfc !== null
-    ? runImplicitKfc(plan, plan.implicitKfc, views, dtype, target)
+    ? runImplicitKfc(
+      plan,
+      plan.implicitKfc,
+      views,
+      dtype,
+      target,
+      triangle === null ? undefined : shard?.start ?? 0,
+    )
     : null;
   if (fused !== null) {
     if (target !== undefined && fused.data === target) return out!;
@@ -264,17 +288,23 @@ function runImplicitGemm(
 
 /** Runs a KFC plan as one GEMM per image of its two unfolded inputs (see
  * `_implicit_kfc.ts`) and returns its result over `[batch, rows₁, k₁, rows₂, k₂]`, into
- * `target` when that is the output's order. */
+ * `target` when that is the output's order. With `upperFrom` (the first entry of the first
+ * rows index that the views hold), only the entries on and above the diagonal. */
 function runImplicitKfc(
   plan: ContractionPlan,
   motif: ImplicitKfc,
   views: readonly View[],
   dtype: DType,
   target?: Float32Array | Float64Array,
+  upperFrom?: number,
 ): View {
   const sides = [0, 1] as const;
+  // The second side from the same rows on as the first: the columns right of its diagonal.
+  const second = upperFrom === undefined
+    ? views[motif.data[1]]
+    : rowsFrom(views[motif.data[1]], motif.rows[1][0], upperFrom);
   const data = sides.map((s) =>
-    roleView(views[motif.data[s]], {
+    roleView(s === 0 ? views[motif.data[0]] : second, {
       batch: motif.batch,
       rows: motif.rows[s],
       contracted: motif.contracted,
@@ -309,8 +339,26 @@ function runImplicitKfc(
   }
   const names = implicitKfcOrder(motif);
   const fits = names.join("\u0000") === plan.parsed.output.join("\u0000");
-  const result = implicitKfc(data, rules, outputsPerBand, factor, dtype, fits ? target : undefined);
+  const upper = upperFrom === undefined ? undefined : upperFrom * full(motif.rows[0]) /
+    plan.sizes.get(motif.rows[0][0])! * full(motif.taps[0].map((tap) => tap[0]));
+  const result = implicitKfc(
+    data,
+    rules,
+    outputsPerBand,
+    factor,
+    dtype,
+    fits ? target : undefined,
+    upper,
+  );
   return ownedView(names, viewSizes(views), result);
+}
+
+/** `view` from entry `start` of index `name` on. */
+function rowsFrom(view: View, name: string, start: number): View {
+  const d = view.names.indexOf(name);
+  const shape = [...view.shape];
+  shape[d] -= start;
+  return { ...view, offset: view.offset + start * view.strides[d], shape };
 }
 
 /** Each index's size in the operands' views (narrowed to a shard, if any). */

@@ -18,3 +18,4 @@ export * from "./validate.ts";
 export * from "./check_output.ts";
 export * from "./index_pattern_registry.ts";
 export * from "./gemm_reference.ts";
+export * from "./kfc_triangle.ts";

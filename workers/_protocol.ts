@@ -24,6 +24,9 @@ export interface ShardRequest {
   shard: { index: string; start: number; end: number };
   /** The shard's slice of the shared output. */
   out: TensorView;
+  /** Compute only the entries on and above the diagonal (a KFC of one tensor with itself,
+   * see `executePlan`). */
+  upperTriangle?: boolean;
   /** A failure to simulate (tests only). */
   fault?: Fault;
 }

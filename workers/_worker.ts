@@ -16,7 +16,11 @@ const api: WorkerApi = {
     const plan = contractPath(request.equation, ...request.shapes, {
       patterns: request.patterns,
     });
-    executePlan(plan, request.operands.map(view), { shard: request.shard, out: view(request.out) });
+    executePlan(plan, request.operands.map(view), {
+      shard: request.shard,
+      out: view(request.out),
+      upperTriangle: request.upperTriangle,
+    });
   },
 };
 
