@@ -19,6 +19,7 @@ import {
 } from "./_padded_image.ts";
 import {
   gemmIndirectInMemory,
+  type WasmGemmDType,
   wasmMemoryView,
   wasmScratchReserve,
   withWasmScratch,
@@ -64,14 +65,61 @@ export function implicitGemm(
   blocks?: BlockOffsets,
   stageElements: number = STAGE_ELEMENTS,
 ): Data {
+  const out = target ??
+    allocate(dtype, shapeSize(t.shapes.batch) * shapeSize(t.shapes.rows) * resultBlock(w, rules));
+  implicitGemmInto(t, w, rules, dtype, out, blocks, stageElements);
+  return out;
+}
+
+/**
+ * {@linkcode implicitGemm} into WASM memory: the result, row-major `[batch, rows, channels,
+ * outputs]`, from element `at` of `wasmMemoryView(dtype)` (reserved by the caller, below the
+ * scratch this call takes).
+ */
+export function implicitGemmInMemory(
+  t: RoleView,
+  w: RoleView,
+  rules: readonly TapRule[],
+  dtype: WasmGemmDType,
+  at: number,
+  stageElements: number = STAGE_ELEMENTS,
+): void {
+  implicitGemmInto(t, w, rules, dtype, at, undefined, stageElements);
+}
+
+/** Elements of one `[channels, outputs]` block of an implicit GEMM's result. */
+function resultBlock(w: RoleView, rules: readonly TapRule[]): number {
+  return shapeSize(w.shapes.channels) * ruleSizes(rules).outputs;
+}
+
+/** implicitGemm into `out`, or into WASM memory from element `out` on. */
+function implicitGemmInto(
+  t: RoleView,
+  w: RoleView,
+  rules: readonly TapRule[],
+  dtype: DType,
+  out: Data | number,
+  blocks: BlockOffsets | undefined,
+  stageElements: number,
+): void {
   const batches = shapeSize(t.shapes.batch);
   const rows = shapeSize(t.shapes.rows);
   const planes = shapeSize(t.shapes.contracted);
   const channels = shapeSize(w.shapes.channels);
   const { taps, outputs } = ruleSizes(rules);
   const depth = planes * taps;
-  const out = target ?? allocate(dtype, batches * rows * channels * outputs);
-  if (out.length === 0 || depth === 0) return out.fill(0);
+  const size = batches * rows * channels * outputs;
+  // Copies elements [from, to) of WASM memory to element `into` of the result.
+  const put = (from: number, to: number, into: number) => {
+    const heap = wasmMemoryView(dtype);
+    if (typeof out === "number") heap.copyWithin(out + into, from, to);
+    else out.set(heap.subarray(from, to), into);
+  };
+  if (size === 0 || depth === 0) {
+    if (typeof out === "number") wasmMemoryView(dtype).fill(0, out, out + size);
+    else out.fill(0);
+    return;
+  }
   const at = blocks ?? rowMajorBlocks(batches, rows, channels * outputs);
   // Bands of output lines bound the padded image; each output still sums over (c, k) in
   // one order, so results do not depend on the bands.
@@ -164,10 +212,8 @@ export function implicitGemm(
                 increasing,
               );
             }
-            const heap = wasmMemoryView(dtype);
             if (cols === outputs && count === 1 && adjacent) {
-              const into = at.batch[0] + at.rows[r0];
-              out.set(heap.subarray(resultAt, resultAt + batches * block), into);
+              put(resultAt, resultAt + batches * block, at.batch[0] + at.rows[r0]);
               continue;
             }
             // Each channel's columns, split where they pass from one rows entry to the next.
@@ -179,7 +225,7 @@ export function implicitGemm(
                   const o = column - j * columns.length;
                   const end = Math.min(first + cols, (j + 1) * columns.length);
                   const into = at.batch[b] + at.rows[r0 + j] + d * outputs + firstColumn + o;
-                  out.set(heap.subarray(row + column, row + end), into);
+                  put(row + column, row + end, into);
                   column = end;
                 }
               }
@@ -189,5 +235,4 @@ export function implicitGemm(
       });
     }
   });
-  return out;
 }

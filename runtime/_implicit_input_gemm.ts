@@ -6,12 +6,19 @@ import type { TapRule } from "./_padded_image.ts";
 import {
   type BlockOffsets,
   type Data,
+  reserveOffsets,
   type RoleView,
   rowMajorBlocks,
   ruleSizes,
   STAGE_ELEMENTS,
 } from "./_implicit_roles.ts";
-import { implicitGemm } from "./_implicit_gemm.ts";
+import { implicitGemm, implicitGemmInMemory } from "./_implicit_gemm.ts";
+import {
+  wasmMemoryView,
+  wasmScratchReserve,
+  withWasmScratch,
+  zipLinesInMemory,
+} from "./_wasm_gemm.ts";
 
 /**
  * Computes `X[batch, rows, channels, i] = Σ_{contracted, k, o : i = i(k, o)}
@@ -98,13 +105,33 @@ function inputPhases(rules: readonly TapRule[]): Phase[][] {
   return all;
 }
 
+/** Elements of input gradient (of a group of rows entries) kept in WASM memory while their
+ * phases fill them, per element of the staging budget (16: 16 MiB in float32 by default);
+ * larger ones go a group of rows entries at a time. */
+const GRADIENT_PER_STAGED = 16;
+
+/** One phase of a strided input gradient: its stride-1 product and where its results go. */
+interface PhaseProduct {
+  /** The taps that reach the phase's inputs, as a weight view (null: none does). */
+  taps: RoleView | null;
+  /** The product's tap rules. */
+  rules: TapRule[];
+  /** Start of each line of the phase's inputs (along the last dimension) in a
+   * `[channels, inputs]` block; along a line, one every `step`. */
+  lineStarts: Int32Array;
+  /** Inputs of the phase along a line. */
+  length: number;
+}
+
 /**
  * The input gradient with strides, phase by phase: the inputs `i = stride·q + phase` (in
  * every dimension) are reached only by the taps with `base[k] ≡ phase`, each from output
  * `o = q + (phase − base[k]) / stride`, so their gradient is a stride-1 forward product of V
- * with those taps ({@linkcode implicitGemm}), at a forward's speed, whose result then fills
- * every stride-th input. Phases that no tap reaches are zeros. Each input sums over its taps
- * in one order whatever the blocks, as in the forward product.
+ * with those taps ({@linkcode implicitGemmInMemory}), at a forward's speed, whose result
+ * then fills every stride-th input of the gradient in WASM memory (`spreadLinesInMemory`),
+ * which goes to `out` once every phase is in, a group of rows entries at a time. Phases
+ * that no tap reaches are zeros. Each input sums over its taps in one order whatever the
+ * blocks, as in the forward product.
  */
 function phaseInputGemm(
   v: RoleView,
@@ -118,18 +145,72 @@ function phaseInputGemm(
   stageElements: number,
 ): void {
   const inputs = ruleSizes(rules).inputs;
+  const batches = shapeSize(v.shapes.batch);
+  const rows = shapeSize(v.shapes.rows);
+  const products = phaseProducts(w, rules, phases);
+  // Rows entries (images) whose gradients sit in WASM memory at once.
+  const block = channels * inputs;
+  const group = v.shapes.rows.length === 1
+    ? Math.max(
+      1,
+      Math.min(
+        rows,
+        Math.floor(GRADIENT_PER_STAGED * stageElements / Math.max(1, batches * block)),
+      ),
+    )
+    : rows;
+  // The phases along the last dimension (one per offset) of each combination of the
+  // others' fill the same lines, one input each in turn.
+  const step = rules[rules.length - 1].stride;
+  for (let r0 = 0; r0 < rows; r0 += group) {
+    const count = Math.min(group, rows - r0);
+    const part = group === rows ? v : rowsFrom(v, r0, count);
+    const planes = batches * count * channels;
+    withWasmScratch(() => {
+      const gradientAt = wasmScratchReserve(dtype, planes * inputs);
+      for (let first = 0; first < products.length; first += step) {
+        const along = products.slice(first, first + step);
+        const lines = along[0].lineStarts.length;
+        if (lines === 0 || along[0].length === 0) continue;
+        withWasmScratch(() => {
+          const sources = along.map((product) => {
+            const at = product.taps === null || product.length === 0
+              ? null
+              : wasmScratchReserve(dtype, planes * lines * product.length);
+            if (at !== null) {
+              implicitGemmInMemory(part, product.taps!, product.rules, dtype, at, stageElements);
+            }
+            return { at, length: product.length };
+          });
+          const startsAt = reserveOffsets(along[0].lineStarts);
+          zipLinesInMemory(dtype, planes, lines, sources, startsAt, gradientAt, inputs);
+        });
+      }
+      const heap = wasmMemoryView(dtype);
+      for (let b = 0; b < batches; b++) {
+        for (let j = 0; j < count; j++) {
+          const from = gradientAt + (b * count + j) * block;
+          out.set(heap.subarray(from, from + block), at.batch[b] + at.rows[r0 + j]);
+        }
+      }
+    });
+  }
+}
+
+/** Every phase's product: its taps, rules and lines (see {@linkcode PhaseProduct}). */
+function phaseProducts(
+  w: RoleView,
+  rules: readonly TapRule[],
+  phases: readonly Phase[][],
+): PhaseProduct[] {
   const inputStrides = contiguousStrides(rules.map((rule) => rule.inputSize));
-  const blocks = at.batch.flatMap((batch) => at.rows.map((row) => batch + row));
-  const largest = shapeSize(phases.map((list) => Math.max(...list.map((p) => p.inputs))));
-  const computed = allocate(dtype, blocks.length * channels * largest);
+  const products: PhaseProduct[] = [];
   forEachPhase(phases, (chosen) => {
-    const count = shapeSize(chosen.map((p) => p.inputs));
-    if (count === 0) return;
-    // Where each line of the phase's inputs (along the last dimension) starts in a
-    // [channels, inputs] block; along the line, one every stride.
     const last = chosen.length - 1;
-    const lineLength = chosen[last].inputs;
-    const lineStarts = new Int32Array(count / lineLength);
+    const length = chosen[last].inputs;
+    const lineStarts = new Int32Array(
+      length === 0 ? 0 : shapeSize(chosen.map((p) => p.inputs)) / length,
+    );
     const lineSteps = chosen.slice(0, last).map((_, d) => rules[d].stride * inputStrides[d]);
     const first = chosen.reduce((sum, p, d) => sum + p.phase * inputStrides[d], 0);
     forEachOffsetPair(
@@ -140,9 +221,8 @@ function phaseInputGemm(
       first,
       (start, _, line) => lineStarts[line] = start,
     );
-    const lines = { starts: lineStarts, length: lineLength, step: rules[last].stride };
     if (chosen.some((p) => p.count === 0)) {
-      spreadLines(out, null, blocks, channels, inputs, lines);
+      products.push({ taps: null, rules: [], lineStarts, length });
       return;
     }
     const phaseRules: TapRule[] = rules.map((rule, d) => {
@@ -167,37 +247,18 @@ function phaseInputGemm(
       shapes: { ...w.shapes, taps: chosen.map((p) => p.count) },
       strides: { ...w.strides, taps: chosen.map((p, d) => p.step * w.strides.taps[d]) },
     };
-    const result = computed.subarray(0, blocks.length * channels * count);
-    implicitGemm(v, taps, phaseRules, dtype, result, undefined, stageElements);
-    spreadLines(out, result, blocks, channels, inputs, lines);
+    products.push({ taps, rules: phaseRules, lineStarts, length });
   });
+  return products;
 }
 
-/** Writes `values` (zeros when null), `[blocks, channels, lines, length]` row-major, into
- * `out`: line `l` of channel `c` of block `b` from `blocks[b] + c·inputs + starts[l]`, one
- * value every `step`. */
-function spreadLines(
-  out: Data,
-  values: Data | null,
-  blocks: readonly number[],
-  channels: number,
-  inputs: number,
-  lines: { starts: Int32Array; length: number; step: number },
-): void {
-  const { starts, length, step } = lines;
-  let from = 0;
-  for (const block of blocks) {
-    for (let c = 0, base = block; c < channels; c++, base += inputs) {
-      for (let l = 0; l < starts.length; l++) {
-        let to = base + starts[l];
-        if (values === null) {
-          for (let t = 0; t < length; t++, to += step) out[to] = 0;
-        } else {
-          for (let t = 0; t < length; t++, to += step) out[to] = values[from++];
-        }
-      }
-    }
-  }
+/** `view` with `count` of its rows entries from `start` (a single rows dimension). */
+function rowsFrom(view: RoleView, start: number, count: number): RoleView {
+  return {
+    ...view,
+    offset: view.offset + start * view.strides.rows[0],
+    shapes: { ...view.shapes, rows: [count] },
+  };
 }
 
 /** Calls `visit` with every combination of one phase per dimension. */

@@ -81,6 +81,16 @@ interface Kernels {
     to: number,
     toLine: number,
   ): void;
+  zipLines(
+    size: number,
+    planes: number,
+    lines: number,
+    step: number,
+    sources: number,
+    lineStarts: number,
+    to: number,
+    planeStep: number,
+  ): void;
 }
 
 type RowsEntry = (
@@ -709,6 +719,76 @@ export function gatherRunsInMemory(
     out * size,
     outRow,
   );
+}
+
+/**
+ * Interleaves `sources.length` sources (the step) into `planes` planes of `lines` lines each,
+ * planes `planeStep` elements apart from element `to` of `wasmMemoryView(dtype)`: line `l`
+ * of each plane from element `lineStarts[l]` of it (an int32 table at `lineStartsAt`) holds
+ * element `t` of source `s`'s line at element `step·t + s`. Source `s` holds its lines of
+ * `length` elements one after the other, plane by plane, from element `at` (`null`: zeros).
+ * A strided input gradient's phases along the last dimension fill their inputs this way,
+ * each input written once. The destination must not overlap the sources.
+ *
+ * @param dtype Element type.
+ * @param planes Number of planes.
+ * @param lines Lines per plane.
+ * @param sources Per position along a destination line modulo the step: where that
+ *   source's lines lie and their length.
+ * @param lineStartsAt Int32 offset of the lines' starts within a destination plane.
+ * @param to Element offset of the first destination plane.
+ * @param planeStep Elements from one destination plane to the next.
+ */
+export function zipLinesInMemory(
+  dtype: WasmGemmDType,
+  planes: number,
+  lines: number,
+  sources: readonly { at: number | null; length: number }[],
+  lineStartsAt: number,
+  to: number,
+  planeStep: number,
+): void {
+  const step = sources.length;
+  if (planes === 0 || lines === 0 || step === 0) return;
+  const state = current();
+  const size = elementSize(dtype);
+  const elements = state.size / size;
+  checkView("lineStarts", lineStartsAt, 1, 1, lines, 1, state.size / 4);
+  const starts = wasmMemoryView("int32").subarray(lineStartsAt, lineStartsAt + lines);
+  let last = 0;
+  for (const start of starts) last = Math.max(last, start);
+  const longest = Math.max(...sources.map((source) => source.length));
+  const reach = to + (planes - 1) * planeStep + last + step * longest;
+  const sourceOutside = sources.some(({ at, length }) =>
+    length < 0 || (at !== null && (at < 0 || at + planes * lines * length > elements))
+  );
+  if (
+    planeStep < 0 || to < 0 || starts.some((start) => start < 0) || reach > elements ||
+    sourceOutside
+  ) {
+    throw new RangeError(
+      `Cannot zip lines: ${planes} planes of ${lines} lines from ${step} sources to ${to} (${planeStep} apart) leave the WASM memory of ${elements} elements`,
+    );
+  }
+  withWasmScratch(() => {
+    const table = wasmScratchReserve("int32", 3 * step);
+    const ints = wasmMemoryView("int32");
+    sources.forEach(({ at, length }, s) => {
+      ints[table + 3 * s] = at === null ? 0 : (at * size) | 0;
+      ints[table + 3 * s + 1] = length;
+      ints[table + 3 * s + 2] = at === null ? 0 : 1;
+    });
+    current().kernels.zipLines(
+      size,
+      planes,
+      lines,
+      step,
+      table * 4,
+      lineStartsAt * 4,
+      to * size,
+      planeStep,
+    );
+  });
 }
 
 /**

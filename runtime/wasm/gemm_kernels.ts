@@ -377,7 +377,8 @@ function rowColumns<T>(
  * stencilLines can run, else 0: nine taps `row·R + column shift` (shifts 0, s1, s2; rows 0,
  * R, 2R) and columns in whole lines of at least two vectors of consecutive offsets, each line
  * R after the previous one (output lines one input line apart: stride and dilation 1 down
- * the lines), at least three lines. Column offsets must be known to increase.
+ * the lines: images side by side are lines too), at least three lines. Column offsets must
+ * be known to increase.
  */
 function stencilWidth<T>(k: i32, n: i32, rowOffsets: usize, colOffsets: usize): i32 {
   if (k != 9) return 0;
@@ -396,24 +397,30 @@ function stencilWidth<T>(k: i32, n: i32, rowOffsets: usize, colOffsets: usize): 
   let width = 1;
   while (width < n && load<i32>(colOffsets + <usize> (width * 4)) == first + width) width++;
   if (width < 32 / <i32> sizeof<T>() || n < 3 * width || n % width != 0) return 0;
-  if (load<i32>(colOffsets + <usize> (width * 4)) - first != down) return 0;
   for (let l = 1; l < n / width; l++) {
     const start = colOffsets + <usize> (l * width * 4);
-    const line = first + l * down;
-    if (load<i32>(start) != line || load<i32>(start + <usize> ((width - 1) * 4)) != line + width - 1) {
-      return 0;
-    }
+    const line = load<i32>(start);
+    if (load<i32>(start + <usize> ((width - 1) * 4)) != line + width - 1) return 0;
   }
   return width;
 }
 
+/** Whether output lines l, l + 1 and l + 2 (of `width` columns) start `down` apart: one
+ * input line apart, so that stencilLines can run them together. */
+function lineTriple(colOffsets: usize, l: i32, width: i32, down: i32): bool {
+  const start = load<i32>(colOffsets + <usize> (l * width * 4));
+  return load<i32>(colOffsets + <usize> ((l + 1) * width * 4)) == start + down &&
+    load<i32>(colOffsets + <usize> ((l + 2) * width * 4)) == start + 2 * down;
+}
+
 /**
- * rowIndirect for a 3×3 stencil (see stencilWidth), three output lines at a time, one vector
- * of each: each of the five input lines they read is loaded once for all three, the nine
- * weights stay in registers (13 of V8's 15 vector registers; two vectors a line spill).
- * Each output adds its taps in their order from zero, as rowIndirect does (nine taps are one
- * block of the sum), so the bits are the same. Tails of lines and the last one or two lines
- * go to rowColumns.
+ * rowIndirect for a 3×3 stencil (see stencilWidth), three output lines at a time when they
+ * are three consecutive input lines apart, one vector of each: each of the five input
+ * lines they read is loaded once for all three, the nine weights stay in registers (13 of
+ * V8's 15 vector registers; two vectors a line spill). Each output adds its taps in their
+ * order from zero, as rowIndirect does (nine taps are one block of the sum), so the bits
+ * are the same. Tails of lines and lines left over (at the end of an image) go to
+ * rowColumns.
  */
 function stencilLines<T>(
   width: i32,
@@ -432,7 +439,6 @@ function stencilLines<T>(
   const s2 = bytes<T>(load<i32>(rowOffsets, 8) - o0);
   const down = load<i32>(rowOffsets, 12) - o0;
   const step = bytes<T>(down);
-  const first = load<i32>(colOffsets);
   const w0 = v128.splat<T>(load<T>(a));
   const w1 = v128.splat<T>(load<T>(a + bytes<T>(1)));
   const w2 = v128.splat<T>(load<T>(a + bytes<T>(2)));
@@ -443,8 +449,14 @@ function stencilLines<T>(
   const w7 = v128.splat<T>(load<T>(a + bytes<T>(7)));
   const w8 = v128.splat<T>(load<T>(a + bytes<T>(8)));
   let l = 0;
-  for (; l + 2 < lines; l += 3) {
-    const lineAt = x + bytes<T>(first + l * down + o0);
+  while (l < lines) {
+    if (l + 2 >= lines || !lineTriple(colOffsets, l, width, down)) {
+      // A line whose next two are not the next input lines (the last of an image).
+      rowColumns<T>(l * width, (l + 1) * width, 9, a, x, rowOffsets, colOffsets, c, overwrite, true);
+      l++;
+      continue;
+    }
+    const lineAt = x + bytes<T>(load<i32>(colOffsets + <usize> (l * width * 4)) + o0);
     const out = c + bytes<T>(l * width);
     for (let i = 0; i < whole; i += group) {
       let at = lineAt + bytes<T>(i);
@@ -503,8 +515,8 @@ function stencilLines<T>(
       const line = (l + j) * width;
       rowColumns<T>(line + whole, line + width, 9, a, x, rowOffsets, colOffsets, c, overwrite, true);
     }
+    l += 3;
   }
-  rowColumns<T>(l * width, lines * width, 9, a, x, rowOffsets, colOffsets, c, overwrite, true);
 }
 
 /**
@@ -893,6 +905,59 @@ export function copyRuns(
     memory.copy(to, from, bytes);
     from += fromStep;
     to += toStep;
+  }
+}
+
+/**
+ * Interleaves `step` sources into `planes` planes of `lines` lines, planes `planeStep` values
+ * of `size` bytes apart from `to`: line l of each plane from value `lineStarts[l]` of it (i32
+ * at `lineStarts`) holds value t of source s's line at value `step·t + s`. Source s (three
+ * i32 at `sources + 12s`: a byte offset, its line length, and 1, or 0 for zeros) holds its
+ * lines one after the other, plane by plane. A strided input gradient's phases along the last
+ * dimension fill their inputs this way, each written once.
+ */
+export function zipLines(
+  size: i32,
+  planes: i32,
+  lines: i32,
+  step: i32,
+  sources: usize,
+  lineStarts: usize,
+  to: usize,
+  planeStep: i32,
+): void {
+  const pair = size == 4 && step == 2 && load<i32>(sources, 8) != 0 && load<i32>(sources, 20) != 0;
+  const shortest = pair ? min(load<i32>(sources, 4), load<i32>(sources, 16)) : 0;
+  for (let p = 0; p < planes; p++) {
+    const plane = to + <usize> p * <usize> planeStep * <usize> size;
+    for (let l = 0; l < lines; l++) {
+      const line = plane + <usize> load<i32>(lineStarts + <usize> (l * 4)) * <usize> size;
+      const row = p * lines + l;
+      let t = 0;
+      if (pair) {
+        // Two float32 sources, four values of each to two vectors.
+        const a = <usize> load<u32>(sources) + <usize> (row * load<i32>(sources, 4) * 4);
+        const b = <usize> load<u32>(sources, 12) + <usize> (row * load<i32>(sources, 16) * 4);
+        for (; t + 4 <= shortest; t += 4) {
+          const u = v128.load(a + <usize> (t * 4));
+          const v = v128.load(b + <usize> (t * 4));
+          const at = line + <usize> (t * 8);
+          v128.store(at, i32x4.shuffle(u, v, 0, 4, 1, 5));
+          v128.store(at, i32x4.shuffle(u, v, 2, 6, 3, 7), 16);
+        }
+      }
+      for (let s = 0; s < step; s++) {
+        const entry = sources + <usize> (s * 12);
+        const length = load<i32>(entry, 4);
+        const present = load<i32>(entry, 8) != 0;
+        const start = <usize> load<u32>(entry) + <usize> (row * length) * <usize> size;
+        for (let u = t; u < length; u++) {
+          const at = line + <usize> (u * step + s) * <usize> size;
+          if (size == 4) store<f32>(at, present ? load<f32>(start + <usize> (u * 4)) : 0);
+          else store<f64>(at, present ? load<f64>(start + <usize> (u * 8)) : 0);
+        }
+      }
+    }
   }
 }
 

@@ -208,11 +208,26 @@ for (const build of wasmGemmBuilds()) {
             }
           }
         }
-        // Lines one after the other but the last one shifted: not whole evenly spaced lines.
+        // Lines one after the other but the last one shifted (three together, one alone),
+        // and two images of five lines side by side (three together and two alone each).
         const { rows, cols } = stencilTables(16, 4, 18, 1, 18);
         for (let j = 48; j < 64; j++) cols[j] += 2;
         const { indirect, dense } = indirectAndDense(dtype, 1, 64, 9, rows, cols, false, 7, true);
         assert.deepEqual(indirect, dense, "uneven last line");
+        const images = stencilTables(12, 10, 14, 1, 14);
+        for (let j = 60; j < 120; j++) images.cols[j] += 100;
+        const sideBySide = indirectAndDense(
+          dtype,
+          1,
+          120,
+          9,
+          images.rows,
+          images.cols,
+          true,
+          8,
+          true,
+        );
+        assert.deepEqual(sideBySide.indirect, sideBySide.dense, "images side by side");
       } finally {
         forceWasmGemmBuild(undefined);
       }

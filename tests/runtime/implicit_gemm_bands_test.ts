@@ -65,6 +65,20 @@ const GEOMETRIES: Record<string, Geometry> = {
     padding: [0, 0],
     dilation: [1, 1],
   },
+  "2-d, stride 2 along lines of odd length": {
+    input: [9, 11],
+    kernel: [3, 3],
+    stride: [2, 2],
+    padding: [1, 1],
+    dilation: [1, 1],
+  },
+  "1-d, stride 3 (phases no tap reaches)": {
+    input: [26],
+    kernel: [2],
+    stride: [3],
+    padding: [1],
+    dilation: [1],
+  },
   "3-d": {
     input: [7, 5, 4],
     kernel: [3, 2, 3],
