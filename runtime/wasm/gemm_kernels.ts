@@ -405,17 +405,19 @@ function stencilWidth<T>(k: i32, n: i32, rowOffsets: usize, colOffsets: usize): 
   return width;
 }
 
-/** Whether output lines l, l + 1 and l + 2 (of `width` columns) start `down` apart: one
- * input line apart, so that stencilLines can run them together. */
+/** Whether output lines l, l + 1 and l + 2 (of `width` columns) start `down` apart, or
+ * `-down` apart (taps mirrored, as in an input gradient): one input line apart, so that
+ * stencilLines can run them together. */
 function lineTriple(colOffsets: usize, l: i32, width: i32, down: i32): bool {
   const start = load<i32>(colOffsets + <usize> (l * width * 4));
-  return load<i32>(colOffsets + <usize> ((l + 1) * width * 4)) == start + down &&
-    load<i32>(colOffsets + <usize> ((l + 2) * width * 4)) == start + 2 * down;
+  const next = load<i32>(colOffsets + <usize> ((l + 1) * width * 4)) - start;
+  return (next == down || next == -down) &&
+    load<i32>(colOffsets + <usize> ((l + 2) * width * 4)) == start + 2 * next;
 }
 
 /**
  * rowIndirect for a 3×3 stencil (see stencilWidth), three output lines at a time when they
- * are three consecutive input lines apart, one vector of each: each of the five input
+ * are three consecutive input lines apart (in either direction), one vector of each: each of the five input
  * lines they read is loaded once for all three, the nine weights stay in registers (13 of
  * V8's 15 vector registers; two vectors a line spill). Each output adds its taps in their
  * order from zero, as rowIndirect does (nine taps are one block of the sum), so the bits
@@ -456,8 +458,14 @@ function stencilLines<T>(
       l++;
       continue;
     }
-    const lineAt = x + bytes<T>(load<i32>(colOffsets + <usize> (l * width * 4)) + o0);
-    const out = c + bytes<T>(l * width);
+    // Input lines in the order of the taps' rows: with mirrored taps (rows `down` < 0 apart)
+    // the third output line's first tap row comes first, and the output lines run backwards.
+    const start = load<i32>(colOffsets + <usize> (l * width * 4));
+    const mirrored = load<i32>(colOffsets + <usize> ((l + 1) * width * 4)) - start != down;
+    const first = mirrored ? l + 2 : l;
+    const lineAt = x + bytes<T>(load<i32>(colOffsets + <usize> (first * width * 4)) + o0);
+    const out = c + bytes<T>(first * width);
+    const across = mirrored ? -width : width;
     for (let i = 0; i < whole; i += group) {
       let at = lineAt + bytes<T>(i);
       let v: v128;
@@ -490,7 +498,7 @@ function stencilLines<T>(
       c0 = madd<T>(w8, v, c0);
       c1 = madd<T>(w5, v, c1);
       c2 = madd<T>(w2, v, c2);
-      storeVector<T>(out + bytes<T>(0 * width + i), c0, overwrite);
+      storeVector<T>(out + bytes<T>(i), c0, overwrite);
       at += step;
       v = v128.load(at);
       c1 = madd<T>(w6, v, c1);
@@ -501,7 +509,7 @@ function stencilLines<T>(
       v = v128.load(at + s2);
       c1 = madd<T>(w8, v, c1);
       c2 = madd<T>(w5, v, c2);
-      storeVector<T>(out + bytes<T>(1 * width + i), c1, overwrite);
+      storeVector<T>(out + bytes<T>(across + i), c1, overwrite);
       at += step;
       v = v128.load(at);
       c2 = madd<T>(w6, v, c2);
@@ -509,7 +517,7 @@ function stencilLines<T>(
       c2 = madd<T>(w7, v, c2);
       v = v128.load(at + s2);
       c2 = madd<T>(w8, v, c2);
-      storeVector<T>(out + bytes<T>(2 * width + i), c2, overwrite);
+      storeVector<T>(out + bytes<T>(2 * across + i), c2, overwrite);
     }
     for (let j = 0; j < 3 && whole < width; j++) {
       const line = (l + j) * width;

@@ -214,6 +214,14 @@ for (const build of wasmGemmBuilds()) {
         for (let j = 48; j < 64; j++) cols[j] += 2;
         const { indirect, dense } = indirectAndDense(dtype, 1, 64, 9, rows, cols, false, 7, true);
         assert.deepEqual(indirect, dense, "uneven last line");
+        // Taps mirrored (an input gradient's): rows and shifts backwards, lines forwards.
+        const mirrored = stencilTables(20, 7, 22, -1, -22);
+        const shifted = mirrored.cols.map((col) => col + 2 * 22 + 2);
+        const back = indirectAndDense(dtype, 1, 140, 9, mirrored.rows, shifted, false, 10, true);
+        assert.deepEqual(back.indirect, back.dense, "mirrored taps");
+        back.indirect.forEach((value, i) =>
+          assert.ok(Math.abs(value - back.loop[i]) <= (dtype === "float32" ? 1e-5 : 1e-13))
+        );
         const images = stencilTables(12, 10, 14, 1, 14);
         for (let j = 60; j < 120; j++) images.cols[j] += 100;
         const sideBySide = indirectAndDense(
