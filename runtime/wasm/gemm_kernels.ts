@@ -381,18 +381,7 @@ function rowColumns<T>(
  * be known to increase.
  */
 function stencilWidth<T>(k: i32, n: i32, rowOffsets: usize, colOffsets: usize): i32 {
-  if (k != 9) return 0;
-  const o0 = load<i32>(rowOffsets);
-  const s1 = load<i32>(rowOffsets, 4) - o0;
-  const s2 = load<i32>(rowOffsets, 8) - o0;
-  const down = load<i32>(rowOffsets, 12) - o0;
-  for (let r = 0; r < 3; r++) {
-    const at = rowOffsets + <usize> (r * 12);
-    const row = o0 + r * down;
-    if (
-      load<i32>(at) != row || load<i32>(at, 4) != row + s1 || load<i32>(at, 8) != row + s2
-    ) return 0;
-  }
+  if (k != 9 || !tapGrid(rowOffsets)) return 0;
   const first = load<i32>(colOffsets);
   let width = 1;
   while (width < n && load<i32>(colOffsets + <usize> (width * 4)) == first + width) width++;
@@ -403,6 +392,23 @@ function stencilWidth<T>(k: i32, n: i32, rowOffsets: usize, colOffsets: usize): 
     if (load<i32>(start + <usize> ((width - 1) * 4)) != line + width - 1) return 0;
   }
   return width;
+}
+
+/** Whether the nine tap offsets at `rowOffsets` form a 3×3 grid: row r's three at
+ * `o₀ + r·R + (0, s₁, s₂)`, with R, s₁ and s₂ those of the first row and the second. */
+function tapGrid(rowOffsets: usize): bool {
+  const o0 = load<i32>(rowOffsets);
+  const s1 = load<i32>(rowOffsets, 4) - o0;
+  const s2 = load<i32>(rowOffsets, 8) - o0;
+  const down = load<i32>(rowOffsets, 12) - o0;
+  for (let r = 0; r < 3; r++) {
+    const at = rowOffsets + <usize> (r * 12);
+    const row = o0 + r * down;
+    if (load<i32>(at) != row || load<i32>(at, 4) != row + s1 || load<i32>(at, 8) != row + s2) {
+      return false;
+    }
+  }
+  return true;
 }
 
 /** Whether output lines l, l + 1 and l + 2 (of `width` columns) start `down` apart, or
@@ -417,9 +423,9 @@ function lineTriple(colOffsets: usize, l: i32, width: i32, down: i32): bool {
 
 /**
  * rowIndirect for a 3×3 stencil (see stencilWidth), three output lines at a time when they
- * are three consecutive input lines apart (in either direction), one vector of each: each of the five input
- * lines they read is loaded once for all three, the nine weights stay in registers (13 of
- * V8's 15 vector registers; two vectors a line spill). Each output adds its taps in their
+ * are three consecutive input lines apart (in either direction), one vector of each: each of
+ * the five input lines they read is loaded once for all three, the nine weights stay in
+ * registers (13 of V8's 15 vector registers; two vectors a line spill). Each output adds its taps in their
  * order from zero, as rowIndirect does (nine taps are one block of the sum), so the bits
  * are the same. Tails of lines and lines left over (at the end of an image) go to
  * rowColumns.
@@ -535,16 +541,9 @@ function stencilLines<T>(
  * column offset is checked.
  */
 function stridedStencilWidth<T>(k: i32, n: i32, rowOffsets: usize, colOffsets: usize): i32 {
-  if (k != 9) return 0;
+  if (k != 9 || !tapGrid(rowOffsets)) return 0;
   const o0 = load<i32>(rowOffsets);
-  const down = load<i32>(rowOffsets, 12) - o0;
-  for (let r = 0; r < 3; r++) {
-    const at = rowOffsets + <usize> (r * 12);
-    const row = o0 + r * down;
-    if (load<i32>(at) != row || load<i32>(at, 4) != row + 1 || load<i32>(at, 8) != row + 2) {
-      return 0;
-    }
-  }
+  if (load<i32>(rowOffsets, 4) != o0 + 1 || load<i32>(rowOffsets, 8) != o0 + 2) return 0;
   const first = load<i32>(colOffsets);
   let width = 1;
   while (width < n && load<i32>(colOffsets + <usize> (width * 4)) == first + 2 * width) width++;

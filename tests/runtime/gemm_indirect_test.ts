@@ -162,59 +162,67 @@ function stencilTables(
   return { rows, cols };
 }
 
+/** [width, lines, lineStep, shift, down] of stencilTables. */
+type StencilCase = [number, number, number, number, number];
+
+/** 3×3 stencil tables (columns `stride` apart along lines) multiplied by the indirect kernels
+ * bit for bit as by the GEMM on the gathered B, and within rounding of a loop, with and
+ * without promising increasing columns, into C and onto it. */
+function checkStencils(
+  dtype: WasmGemmDType,
+  cases: readonly StencilCase[],
+  stride: number,
+  seed: number,
+): void {
+  for (const [width, lines, lineStep, shift, down] of cases) {
+    for (const promise of [true, false]) {
+      for (const accumulate of [false, true]) {
+        const { rows, cols } = stencilTables(width, lines, lineStep, shift, down, stride);
+        const { indirect, dense, loop } = indirectAndDense(
+          dtype,
+          1,
+          cols.length,
+          9,
+          rows,
+          cols,
+          accumulate,
+          seed++,
+          promise,
+        );
+        const label =
+          `width ${width} (${stride} apart), ${lines} lines ${lineStep} apart, taps ${shift}/${down}`;
+        assert.deepEqual(indirect, dense, label);
+        const tolerance = dtype === "float32" ? 1e-5 : 1e-13;
+        indirect.forEach((value, i) => assert.ok(Math.abs(value - loop[i]) <= tolerance, label));
+      }
+    }
+  }
+}
+
 for (const build of wasmGemmBuilds()) {
   for (const dtype of ["float32", "float64"] as const) {
     Deno.test(`gemmIndirectInMemory() runs 3×3 stencils bit for bit as the GEMM (${build}, ${dtype})`, () => {
       forceWasmGemmBuild(build);
       try {
-        let seed = 500;
-        // [width, lines, lineStep, shift, down]: three lines at a time with tails of lines
-        // and one or two lines left over, dilation along the line, and tables the stencil
-        // path must leave to the column kernels (taps two lines apart, lines too short,
-        // fewer than three lines, lines not evenly spaced).
-        const cases: [number, number, number, number, number][] = [
-          [56, 9, 58, 1, 58],
-          [13, 7, 15, 1, 15],
-          [8, 5, 12, 2, 12],
-          [9, 6, 11, 1, 11],
-          [56, 4, 58, 1, 116],
-          [7, 6, 9, 1, 9],
-          [3, 7, 5, 1, 5],
-          [20, 2, 22, 1, 22],
-        ];
-        for (const [width, lines, lineStep, shift, down] of cases) {
-          for (const promise of [true, false]) {
-            for (const accumulate of [false, true]) {
-              const { rows, cols } = stencilTables(width, lines, lineStep, shift, down);
-              const n = cols.length;
-              const { indirect, dense, loop } = indirectAndDense(
-                dtype,
-                1,
-                n,
-                9,
-                rows,
-                cols,
-                accumulate,
-                seed++,
-                promise,
-              );
-              const label =
-                `width ${width}, ${lines} lines ${lineStep} apart, taps ${shift}/${down}`;
-              assert.deepEqual(indirect, dense, label);
-              const tolerance = dtype === "float32" ? 1e-5 : 1e-13;
-              indirect.forEach((value, i) =>
-                assert.ok(Math.abs(value - loop[i]) <= tolerance, label)
-              );
-            }
-          }
-        }
-        // Lines one after the other but the last one shifted (three together, one alone),
-        // and two images of five lines side by side (three together and two alone each).
-        const { rows, cols } = stencilTables(16, 4, 18, 1, 18);
-        for (let j = 48; j < 64; j++) cols[j] += 2;
-        const { indirect, dense } = indirectAndDense(dtype, 1, 64, 9, rows, cols, false, 7, true);
-        assert.deepEqual(indirect, dense, "uneven last line");
-        // Taps mirrored (an input gradient's): rows and shifts backwards, lines forwards.
+        // Three lines at a time with tails of lines and one or two lines left over, dilation
+        // along the line, and tables the stencil path must leave to the column kernels (taps
+        // two lines apart, lines too short, fewer than three lines); taps mirrored (an input
+        // gradient's: rows and shifts backwards, lines forwards, columns from 2·22 + 2 on).
+        checkStencils(
+          dtype,
+          [
+            [56, 9, 58, 1, 58],
+            [13, 7, 15, 1, 15],
+            [8, 5, 12, 2, 12],
+            [9, 6, 11, 1, 11],
+            [56, 4, 58, 1, 116],
+            [7, 6, 9, 1, 9],
+            [3, 7, 5, 1, 5],
+            [20, 2, 22, 1, 22],
+          ],
+          1,
+          500,
+        );
         const mirrored = stencilTables(20, 7, 22, -1, -22);
         const shifted = mirrored.cols.map((col) => col + 2 * 22 + 2);
         const back = indirectAndDense(dtype, 1, 140, 9, mirrored.rows, shifted, false, 10, true);
@@ -222,68 +230,40 @@ for (const build of wasmGemmBuilds()) {
         back.indirect.forEach((value, i) =>
           assert.ok(Math.abs(value - back.loop[i]) <= (dtype === "float32" ? 1e-5 : 1e-13))
         );
+        // Lines one after the other but the last one shifted (three together, one alone),
+        // and two images of five lines side by side (three together and two alone each).
+        const { rows, cols } = stencilTables(16, 4, 18, 1, 18);
+        for (let j = 48; j < 64; j++) cols[j] += 2;
+        const { indirect, dense } = indirectAndDense(dtype, 1, 64, 9, rows, cols, false, 7, true);
+        assert.deepEqual(indirect, dense, "uneven last line");
         const images = stencilTables(12, 10, 14, 1, 14);
         for (let j = 60; j < 120; j++) images.cols[j] += 100;
-        const sideBySide = indirectAndDense(
-          dtype,
-          1,
-          120,
-          9,
-          images.rows,
-          images.cols,
-          true,
-          8,
-          true,
-        );
-        assert.deepEqual(sideBySide.indirect, sideBySide.dense, "images side by side");
+        const sides = indirectAndDense(dtype, 1, 120, 9, images.rows, images.cols, true, 8, true);
+        assert.deepEqual(sides.indirect, sides.dense, "images side by side");
       } finally {
         forceWasmGemmBuild(undefined);
       }
     });
-  }
-}
-
-for (const build of wasmGemmBuilds()) {
-  for (const dtype of ["float32", "float64"] as const) {
     Deno.test(`gemmIndirectInMemory() runs stride-2 3×3 stencils bit for bit as the GEMM (${build}, ${dtype})`, () => {
       forceWasmGemmBuild(build);
       try {
-        let seed = 900;
-        // [width, lines, lineStep, shift, down]: columns two apart along lines (a stride-2
-        // depthwise convolution), lines any distance apart, with tails of lines; and tables
-        // the path must leave to the column kernels (lines too short, taps two apart).
-        const cases: [number, number, number, number, number][] = [
-          [56, 5, 230, 1, 115],
-          [13, 4, 58, 1, 29],
-          [8, 3, 40, 1, 17],
-          [9, 3, 21, 1, 21],
-          [5, 4, 24, 1, 12],
-          [3, 4, 14, 1, 7],
-          [16, 3, 70, 2, 35],
-        ];
-        for (const [width, lines, lineStep, shift, down] of cases) {
-          for (const accumulate of [false, true]) {
-            const { rows, cols } = stencilTables(width, lines, lineStep, shift, down, 2);
-            const n = cols.length;
-            const { indirect, dense, loop } = indirectAndDense(
-              dtype,
-              1,
-              n,
-              9,
-              rows,
-              cols,
-              accumulate,
-              seed++,
-            );
-            const label =
-              `width ${width} two apart, ${lines} lines ${lineStep} apart, taps ${shift}/${down}`;
-            assert.deepEqual(indirect, dense, label);
-            const tolerance = dtype === "float32" ? 1e-5 : 1e-13;
-            indirect.forEach((value, i) =>
-              assert.ok(Math.abs(value - loop[i]) <= tolerance, label)
-            );
-          }
-        }
+        // Columns two apart along lines (a stride-2 depthwise convolution), lines any distance
+        // apart, with tails of lines; and tables the path must leave to the column kernels
+        // (lines too short, taps two apart).
+        checkStencils(
+          dtype,
+          [
+            [56, 5, 230, 1, 115],
+            [13, 4, 58, 1, 29],
+            [8, 3, 40, 1, 17],
+            [9, 3, 21, 1, 21],
+            [5, 4, 24, 1, 12],
+            [3, 4, 14, 1, 7],
+            [16, 3, 70, 2, 35],
+          ],
+          2,
+          900,
+        );
         // The second line's middle column one off: not lines of columns two apart.
         const { rows, cols } = stencilTables(16, 3, 40, 1, 20, 2);
         cols[24] += 1;
