@@ -196,8 +196,12 @@ export function stageImage(
   if (planes === 0 || geometry.inputs === 0) return;
   let planeSpan = 1;
   rules.forEach((rule, d) => planeSpan += (rule.inputSize - 1) * strides[d]);
-  const compact = strides.every((s) => s >= 0) && strides.at(-1) === 1 &&
-    planeSpan <= 2 * geometry.inputs + 64;
+  // A view whose lines' elements are `step` apart (a strided view of an image) is copied
+  // span and all when the span is at most twice what a step-apart layout needs.
+  const step = strides.at(-1)!;
+  const spread = Math.max(1, step) ** Math.min(2, rules.length);
+  const compact = strides.every((s) => s >= 0) && step >= 1 &&
+    planeSpan <= 2 * spread * geometry.inputs + 64;
   if (!compact) {
     stageImageByElement(wasmMemoryView(dtype), at, geometry, rules, src, planeOffsets, strides);
     return;
@@ -208,7 +212,7 @@ export function stageImage(
     first = Math.min(first, offset);
     last = Math.max(last, offset + planeSpan - 1);
   }
-  const together = last - first + 1 <= 2 * planes * geometry.inputs + 64;
+  const together = last - first + 1 <= 2 * spread * planes * geometry.inputs + 64;
   withWasmScratch(() => {
     const copyAt = wasmScratchReserve(dtype, together ? last - first + 1 : planes * planeSpan);
     const heap = wasmMemoryView(dtype);
@@ -228,6 +232,7 @@ export function stageImage(
         lineStride,
         at + to,
         padStride,
+        step,
       );
     });
   });

@@ -80,6 +80,7 @@ interface Kernels {
     fromLine: number,
     to: number,
     toLine: number,
+    step: number,
   ): void;
   zipLines(
     size: number,
@@ -794,7 +795,9 @@ export function zipLinesInMemory(
 /**
  * Copies `lines` runs of `length` elements within WASM memory: run `l` from element
  * `from + l·fromLine` to `to + l·toLine` of `wasmMemoryView(dtype)` (strides non-negative,
- * runs not overlapping). Images go into and out of their zero-padded buffers this way.
+ * runs not overlapping), a run's elements `step` apart in the source (default 1:
+ * consecutive) and consecutive in the destination. Images, and strided views of them, go
+ * into and out of their zero-padded buffers this way.
  *
  * @param dtype Element type.
  * @param lines Number of runs.
@@ -803,6 +806,7 @@ export function zipLinesInMemory(
  * @param fromLine Elements from one source run to the next.
  * @param to Element offset of the first run's destination.
  * @param toLine Elements from one destination run to the next.
+ * @param step Elements between a source run's elements (a positive integer).
  */
 export function copyRunsInMemory(
   dtype: WasmScratchDType,
@@ -812,17 +816,26 @@ export function copyRunsInMemory(
   fromLine: number,
   to: number,
   toLine: number,
+  step = 1,
 ): void {
   if (lines === 0 || length === 0) return;
   const state = current();
   const size = elementSize(dtype);
   const elements = state.size / size;
-  for (const [at, step] of [[from, fromLine], [to, toLine]]) {
-    if (at < 0 || step < 0 || at + (lines - 1) * step + length > elements) {
+  const runs: [number, number, number][] = [[from, fromLine, (length - 1) * step + 1], [
+    to,
+    toLine,
+    length,
+  ]];
+  for (const [at, apart, span] of runs) {
+    if (
+      !(step >= 1) || !Number.isInteger(step) || at < 0 || apart < 0 ||
+      at + (lines - 1) * apart + span > elements
+    ) {
       throw new RangeError(
-        `Cannot copy runs: ${lines} runs of ${length} from ${at}, ${step} apart, leave the WASM memory of ${elements} elements`,
+        `Cannot copy runs: ${lines} runs of ${length} (${step} apart) from ${at}, ${apart} apart, leave the WASM memory of ${elements} elements`,
       );
     }
   }
-  state.kernels.copyRuns(size, lines, length, from * size, fromLine, to * size, toLine);
+  state.kernels.copyRuns(size, lines, length, from * size, fromLine, to * size, toLine, step);
 }

@@ -893,8 +893,9 @@ function runOf(at: usize, first: i32, count: i32, increasing: bool, step: i32 = 
 
 /**
  * Copies `lines` runs of `length` values of `size` bytes, run l from `from + size·l·fromLine`
- * to `to + size·l·toLine` (strides in values, non-negative): images into and out of their
- * zero-padded buffers.
+ * to `to + size·l·toLine` (strides in values, non-negative), each run's values `step` apart
+ * in the source (1: consecutive) and consecutive in the destination: images (or strided views
+ * of them) into and out of their zero-padded buffers.
  */
 export function copyRuns(
   size: i32,
@@ -904,12 +905,28 @@ export function copyRuns(
   fromLine: i32,
   to: usize,
   toLine: i32,
+  step: i32,
 ): void {
   const bytes = <usize> length * <usize> size;
   const fromStep = <usize> fromLine * <usize> size;
   const toStep = <usize> toLine * <usize> size;
+  const across = <usize> step * <usize> size;
   for (let l = 0; l < lines; l++) {
-    memory.copy(to, from, bytes);
+    if (step == 1) memory.copy(to, from, bytes);
+    else {
+      let t = 0;
+      if (size == 4 && step == 2) {
+        // Four values from every other lane of two vectors (the last read ends on a value).
+        for (; t + 5 <= length; t += 4) {
+          v128.store(to + <usize> (t * 4), evenLanes<f32>(from + <usize> (t * 8)));
+        }
+      }
+      for (; t < length; t++) {
+        const at = from + <usize> t * across;
+        if (size == 4) store<u32>(to + <usize> (t * 4), load<u32>(at));
+        else store<u64>(to + <usize> (t * 8), load<u64>(at));
+      }
+    }
     from += fromStep;
     to += toStep;
   }

@@ -66,6 +66,14 @@ function layouts(sizes: number[]): Record<string, { strides: number[]; planes: n
       strides: contiguous.map((s) => 3 * s),
       planes: [0, 3 * inputs, 6 * inputs],
     },
+    "every other element (a stride-2 view: vectors of even lanes)": {
+      strides: contiguous.map((s) => 2 * s),
+      planes: [1, 2 * inputs + 1, 4 * inputs + 3],
+    },
+    "every other line": {
+      strides: contiguous.map((s, d) => d === sizes.length - 1 ? s : 2 * s),
+      planes: [0, 2 * inputs, 4 * inputs],
+    },
     "reversed last dimension": {
       strides: contiguous.map((s, d) => d === sizes.length - 1 ? -s : s),
       planes: [sizes.at(-1)! - 1, inputs + sizes.at(-1)! - 1, 2 * inputs + sizes.at(-1)! - 1],
