@@ -35,9 +35,10 @@ import type { TensorView } from "./_protocol.ts";
  * one worker). A KFC of one tensor with itself (see `kfcTriangle`) is split instead into
  * bands of its rows of even work, each computing only the entries on and above the
  * diagonal; the rest is mirrored once all are done. Smaller ones run on the calling
- * thread. Calls are queued first come, first served. With options `{ out }` after the operands, the result is written into `out`
- * (of the result's shape, any strides) once every shard has succeeded, and `out` is
- * returned: reusing one output across calls spares the page faults of fresh memory.
+ * thread. Calls are queued first come, first served. With options `{ out }` after the
+ * operands, the result is written into `out` (of the result's shape, any strides) once
+ * every shard has succeeded, and `out` is returned: reusing one output across calls spares
+ * the page faults of fresh memory.
  *
  * Arguments are checked on the calling thread by the checks of `einsumSync`: invalid
  * ones reject with the same `TypeError` or `RangeError`. A shard that throws rejects
