@@ -10,10 +10,14 @@
 // the patterns are plain tensors that the executor contracts as dense GEMMs (2.9 GFLOP by
 // opt_einsum's count); built by indexPattern() the planner knows them and runs gathers around
 // one GEMM (1.9 GFLOP, more of it memory-bound). Either way the pool splits the batch index.
+// Case A's KFC (the Kronecker factor of its input with itself, 16.6 GFLOP counted as the
+// full product) is symmetric: one worker computes the blocks from the diagonal on, two split
+// the upper triangle into bands of rows of even work (see `triangleShards`).
 import {
   configureWorkers,
   einsum,
   einsumSync,
+  expressions,
   indexPattern,
   type NdArray,
   tensor,
@@ -71,7 +75,18 @@ const cases = [
     ],
     n: 6,
   },
+  {
+    group: "case A's KFC (one tensor with itself)",
+    ...kfcOf(sample([8, 64, 56, 56], 5)),
+    n: 4,
+  },
 ];
+
+/** The KFC expression of `x` (3×3 kernel, padding 1) as an einsum. */
+function kfcOf(x: NdArray): { equation: string; operands: NdArray[] } {
+  const { equation, operands } = expressions.convKfc(x, 3, { padding: 1 });
+  return { equation, operands: [...operands] };
+}
 
 for (const { group, equation, operands, n } of cases) {
   for (const count of [1, 2]) {
