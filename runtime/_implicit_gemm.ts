@@ -166,7 +166,7 @@ function implicitGemmInto(
           planeTapOffsets(tapOffsets(band.rules, geometry), planes, geometry.plane),
         );
         const columns = outputOffsets(band.rules, geometry);
-        const increasing = columns.every((offset, o) => o === 0 || offset > columns[o - 1]);
+        const increasing = strictlyIncreasing(columns);
         const grouped = new Int32Array(group * columns.length);
         for (let j = 0; j < group; j++) {
           for (let o = 0; o < columns.length; o++) {
@@ -235,4 +235,10 @@ function implicitGemmInto(
       });
     }
   });
+}
+
+/** Whether every offset is larger than the one before. */
+function strictlyIncreasing(offsets: Int32Array): boolean {
+  for (let o = 1; o < offsets.length; o++) if (offsets[o] <= offsets[o - 1]) return false;
+  return true;
 }

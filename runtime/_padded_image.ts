@@ -86,12 +86,18 @@ export function tapOffsets(rules: readonly TapRule[], geometry: PaddedGeometry):
 export function outputOffsets(rules: readonly TapRule[], geometry: PaddedGeometry): Int32Array {
   const outputs = rules.map((r) => r.outputSize);
   const offsets = new Int32Array(shapeSize(outputs));
-  const index = new Array<number>(rules.length).fill(0);
-  for (let o = 0; o < offsets.length; o++) {
+  if (rules.length === 0) return offsets;
+  // Line by line: along the last dimension the offset steps evenly.
+  const last = rules.length - 1;
+  const outer = outputs.slice(0, last);
+  const length = outputs[last];
+  const step = rules[last].stride * geometry.strides[last];
+  const index = new Array<number>(last).fill(0);
+  for (let o = 0; o < offsets.length;) {
     let at = 0;
-    for (let d = 0; d < rules.length; d++) at += index[d] * rules[d].stride * geometry.strides[d];
-    offsets[o] = at;
-    advance(index, outputs);
+    for (let d = 0; d < last; d++) at += index[d] * rules[d].stride * geometry.strides[d];
+    for (let t = 0; t < length; t++, at += step) offsets[o++] = at;
+    advance(index, outer);
   }
   return offsets;
 }
