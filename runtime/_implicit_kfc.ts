@@ -45,7 +45,8 @@ export function implicitKfc(
   const batches = shapeSize(t[0].shapes.batch);
   const [m, n] = [0, 1].map((s) => shapeSize(t[s].shapes.rows) * ruleSizes(rules[s]).taps);
   // Columns of the result: with `upper`, those left of `t[1]`'s first row too.
-  const width = n + (upper ?? 0);
+  const firstColumn = upper ?? 0;
+  const width = firstColumn + n;
   const out = target ?? allocate(dtype, batches * m * width);
   if (out.length === 0) return out;
   const rowStarts = t.map((view) => roleOffsets(view, "rows"));
@@ -53,7 +54,6 @@ export function implicitKfc(
   const same = upper === undefined && sameUnfold(t, rules);
   // Row blocks that skip the columns left of the diagonal: a symmetric product's.
   const triangular = same || upper !== undefined;
-  const firstColumn = upper ?? 0;
   withWasmScratch(() => {
     const productAt = wasmScratchReserve(dtype, m * width);
     // Each side's band tables, which every batch and contracted entry reuses.

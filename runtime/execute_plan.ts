@@ -6,7 +6,7 @@ import { implicitGemm, type TapRule } from "./_implicit_gemm.ts";
 import { implicitUnfold, transposedUnfold } from "./_implicit_unfold.ts";
 import { implicitKfc, KFC_BAND_ELEMENTS } from "./_implicit_kfc.ts";
 import { type ImplicitKfc, implicitKfcOrder } from "./_kfc_motif.ts";
-import { kfcTriangle } from "./kfc_triangle.ts";
+import { type KfcTriangle, kfcTriangle } from "./kfc_triangle.ts";
 import { implicitInputGemm } from "./_implicit_input_gemm.ts";
 import { implicitWeightGemm } from "./_implicit_weight_gemm.ts";
 import type { Data, RoleView } from "./_implicit_roles.ts";
@@ -167,7 +167,7 @@ export function executePlan(
       views,
       dtype,
       target,
-      triangle === null ? undefined : shard?.start ?? 0,
+      triangle === null ? undefined : { triangle, start: shard?.start ?? 0 },
     )
     : null;
   if (fused !== null) {
@@ -288,21 +288,21 @@ function runImplicitGemm(
 
 /** Runs a KFC plan as one GEMM per image of its two unfolded inputs (see
  * `_implicit_kfc.ts`) and returns its result over `[batch, rows₁, k₁, rows₂, k₂]`, into
- * `target` when that is the output's order. With `upperFrom` (the first entry of the first
- * rows index that the views hold), only the entries on and above the diagonal. */
+ * `target` when that is the output's order. With `upper` (the triangle and the first entry
+ * of its index that the views hold), only the entries on and above the diagonal. */
 function runImplicitKfc(
   plan: ContractionPlan,
   motif: ImplicitKfc,
   views: readonly View[],
   dtype: DType,
   target?: Float32Array | Float64Array,
-  upperFrom?: number,
+  upper?: { triangle: KfcTriangle; start: number },
 ): View {
   const sides = [0, 1] as const;
   // The second side from the same rows on as the first: the columns right of its diagonal.
-  const second = upperFrom === undefined
+  const second = upper === undefined
     ? views[motif.data[1]]
-    : rowsFrom(views[motif.data[1]], motif.rows[1][0], upperFrom);
+    : rowsFrom(views[motif.data[1]], motif.rows[1][0], upper.start);
   const data = sides.map((s) =>
     roleView(s === 0 ? views[motif.data[0]] : second, {
       batch: motif.batch,
@@ -339,8 +339,6 @@ function runImplicitKfc(
   }
   const names = implicitKfcOrder(motif);
   const fits = names.join("\u0000") === plan.parsed.output.join("\u0000");
-  const upper = upperFrom === undefined ? undefined : upperFrom * full(motif.rows[0]) /
-    plan.sizes.get(motif.rows[0][0])! * full(motif.taps[0].map((tap) => tap[0]));
   const result = implicitKfc(
     data,
     rules,
@@ -348,7 +346,7 @@ function runImplicitKfc(
     factor,
     dtype,
     fits ? target : undefined,
-    upper,
+    upper === undefined ? undefined : upper.start * upper.triangle.rowsPerEntry,
   );
   return ownedView(names, viewSizes(views), result);
 }

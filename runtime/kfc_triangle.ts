@@ -1,7 +1,7 @@
 import type { ContractionPlan } from "./contract_path.ts";
 import type { ShardPlan } from "./plan_shards.ts";
 import { implicitKfcOrder } from "./_kfc_motif.ts";
-import type { NdArray } from "./tensor.ts";
+import { type NdArray, sameView } from "./tensor.ts";
 
 /**
  * A KFC (Kronecker factor) plan whose two unfolded inputs are the same numbers, so that
@@ -59,9 +59,7 @@ export function kfcTriangle(
   const same = (a: readonly number[], b: readonly number[]) =>
     a.length === b.length && a.every((value, at) => value === b[at]);
   if (
-    first === undefined || second === undefined || first.data !== second.data ||
-    first.offset !== second.offset || !same(first.shape, second.shape) ||
-    !same(first.stride, second.stride) ||
+    first === undefined || second === undefined || !sameView(first, second) ||
     motif.rows[0].length === 0 || motif.rows[0].length !== motif.rows[1].length ||
     motif.patterns[0].length !== motif.patterns[1].length
   ) {

@@ -268,6 +268,32 @@ export function dtypeOf(x: NdArray): DType {
   return x.data instanceof Float32Array ? "float32" : "float64";
 }
 
+/**
+ * Whether two ndarrays are the same view of the same storage: the same typed array, offset,
+ * shape and strides (so they read the same numbers), whether or not they are one object.
+ *
+ * @param a A tensor.
+ * @param b Another.
+ * @returns True when every element of `a` is the element of `b` at the same index.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { sameView, zeros } from "@einconv/runtime";
+ *
+ * const x = zeros([2, 3]);
+ * assert.ok(sameView(x, x.lo(0, 0)));
+ * assert.ok(!sameView(x, x.transpose(1, 0)));
+ * assert.ok(!sameView(x, zeros([2, 3])));
+ * ```
+ */
+export function sameView(a: NdArray, b: NdArray): boolean {
+  const same = (x: readonly number[], y: readonly number[]) =>
+    x.length === y.length && x.every((value, at) => value === y[at]);
+  return a.data === b.data && a.offset === b.offset && same(a.shape, b.shape) &&
+    same(a.stride, b.stride);
+}
+
 function checkDType(dtype: unknown, name: string): asserts dtype is DType {
   if (dtype !== "float32" && dtype !== "float64") {
     throw new TypeError(

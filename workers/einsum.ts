@@ -13,6 +13,7 @@ import {
   type NdArray,
   planShards,
   resultDType,
+  sameView,
   type ShardPlan,
   triangleShards,
 } from "@einconv/runtime";
@@ -193,12 +194,6 @@ function shardJobs(
       call,
     });
   });
-}
-
-/** Whether two ndarrays are the same view of the same storage. */
-function sameView(a: NdArray, b: NdArray): boolean {
-  return a.data === b.data && a.offset === b.offset && a.shape.join() === b.shape.join() &&
-    a.stride.join() === b.stride.join();
 }
 
 function viewOf(x: NdArray): TensorView {
