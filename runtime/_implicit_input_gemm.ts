@@ -117,7 +117,7 @@ interface PhaseProduct {
   /** The product's tap rules. */
   rules: TapRule[];
   /** Start of each line of the phase's inputs (along the last dimension) in a
-   * `[channels, inputs]` block; along a line, one every `step`. */
+   * `[channels, inputs]` block; along a line, one every stride. */
   lineStarts: Int32Array;
   /** Inputs of the phase along a line. */
   length: number;
@@ -127,11 +127,11 @@ interface PhaseProduct {
  * The input gradient with strides, phase by phase: the inputs `i = stride·q + phase` (in
  * every dimension) are reached only by the taps with `base[k] ≡ phase`, each from output
  * `o = q + (phase − base[k]) / stride`, so their gradient is a stride-1 forward product of V
- * with those taps ({@linkcode implicitGemmInMemory}), at a forward's speed, whose result
- * then fills every stride-th input of the gradient in WASM memory (`spreadLinesInMemory`),
- * which goes to `out` once every phase is in, a group of rows entries at a time. Phases
- * that no tap reaches are zeros. Each input sums over its taps in one order whatever the
- * blocks, as in the forward product.
+ * with those taps ({@linkcode implicitGemmInMemory}), at a forward's speed; the phases along
+ * the last dimension are interleaved into the lines of the gradient in WASM memory
+ * (`zipLinesInMemory`), which goes to `out` once every phase is in, a group of rows entries
+ * at a time. Phases that no tap reaches are zeros. Each input sums over its taps in one
+ * order whatever the blocks, as in the forward product.
  */
 function phaseInputGemm(
   v: RoleView,

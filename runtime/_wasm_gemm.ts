@@ -94,20 +94,8 @@ interface Kernels {
   ): void;
 }
 
-type RowsEntry = (
-  m: number,
-  k: number,
-  n: number,
-  a: number,
-  aRowStride: number,
-  x: number,
-  rowOffsets: number,
-  colOffsets: number,
-  c: number,
-  cRowStride: number,
-  accumulate: number,
-  increasing: number,
-) => void;
+/** The rows kernel: the runs kernel's arguments, then whether columns increase. */
+type RowsEntry = (...args: [...Parameters<RunsEntry>, increasing: number]) => void;
 
 type RunsEntry = (
   m: number,
