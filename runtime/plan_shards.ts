@@ -3,9 +3,12 @@ import { describeValue as describe } from "./validate.ts";
 import { shapeSize } from "./_tensor.ts";
 
 /**
- * At most this many shards per worker: the pool hands them out as workers come free, so
- * a faster worker takes more (the cores of one machine need not be equally fast: on this
- * project's 2-core VM one runs SIMD code about 1.5× slower than the other).
+ * At most this many shards per worker: a call's workers take them from a board in shared
+ * memory as they come free, so a faster worker takes more (the cores of one machine need
+ * not be equally fast: on this project's 2-core VM one runs SIMD code up to 2× slower than
+ * the other at times). Each shard costs about 0.25 ms of fixed work (views, offset tables,
+ * packed weights), so that with equal cores two per worker ran case A faster than four
+ * (medians of 76–77 against 73–74 GFLOP/s on 2 workers, alternating runs).
  *
  * @example A convolution's batch of 8 in 8 shards for 2 workers
  * ```ts
@@ -23,17 +26,20 @@ import { shapeSize } from "./_tensor.ts";
  * assert.equal(shards.boundaries.length - 1, Math.min(8, 2 * SHARDS_PER_WORKER));
  * ```
  */
-export const SHARDS_PER_WORKER = 4;
+export const SHARDS_PER_WORKER = 2;
 /** Plans with fewer FLOPs than this per output element are memory-bound (a depthwise
  * convolution has 18): copying the pooled result out costs about what the workers save. */
 const MIN_FLOPS_PER_OUTPUT = 64;
+/** Shards a single worker's new result is split into, so that the calling thread copies
+ * each out (taking the page faults of new memory) while the worker computes the next. */
+const OVERLAP_SHARDS = 4;
 /** A single worker's result is split (when copies overlap) only from this many elements:
  * below, the page faults its copies would hide cost less than the round trips (a 1×1
  * convolution's 4·10⁵-element result took 0.3–0.8 ms longer in two shards than in one). */
 const MIN_OVERLAP_ELEMENTS = 1 << 20;
-/** Shards beyond one per worker are each at least this many FLOPs: about 2 ms, ten round
- * trips to a worker (a 1×1 convolution of 2·10⁸ FLOPs ran faster in 2 shards than in 7 of
- * 3·10⁷ here). */
+/** Shards beyond one per worker are each at least this many FLOPs: about 2 ms, eight times
+ * a shard's fixed costs (a 1×1 convolution of 2·10⁸ FLOPs ran faster in 2 shards than in 7
+ * of 3·10⁷ here). */
 const MIN_EXTRA_SHARD_FLOPS = 8e7;
 /** Extra shards re-read the operands that lack the split index; re-reading an element
  * is counted as this many FLOPs (a copy into a packed panel, a cache miss)… */
@@ -104,9 +110,9 @@ export interface ShardPlan {
  * kernel tap: a weight gradient splits along input channels), then the earliest in
  * the output (the batch index of the convolution expressions, then output channels).
  * Shards are as even as the index's size allows, one per worker; when no step is
- * recomputed, up to {@linkcode SHARDS_PER_WORKER} per worker (with a single worker only
- * when `options.copiesOverlap`), as long as each extra one
- * is worth a round trip and the operands lacking the index are small enough to re-read
+ * recomputed, up to {@linkcode SHARDS_PER_WORKER} per worker (with a single worker, four
+ * and only when `options.copiesOverlap`), as long as each extra one
+ * is worth its fixed costs and the operands lacking the index are small enough to re-read
  * (a convolution split along its batch: yes; its weight gradient split along channels,
  * which every shard would unfold the whole input for: no), in whole rounds (a multiple of
  * the workers). Extra shards shrink (one share each for the first per worker, half that
@@ -222,7 +228,7 @@ function extraShards(plan: ContractionPlan, index: string, count: number, size: 
   const lacking = rereadElements(plan, index);
   let pieces = Math.min(
     size,
-    count * SHARDS_PER_WORKER,
+    count * (count === 1 ? OVERLAP_SHARDS : SHARDS_PER_WORKER),
     Math.floor(plan.flops / MIN_EXTRA_SHARD_FLOPS),
   );
   if (lacking > 0) {

@@ -1,7 +1,15 @@
 import { type Remote, wrap } from "comlink";
 import { SharedBufferStash } from "./_shared_array.ts";
-import { dispatchObserver, takeFault } from "./_test_hooks.ts";
-import type { ShardRequest, WorkerApi } from "./_protocol.ts";
+import {
+  allDone,
+  closeBoard,
+  firstUnwritten,
+  heldBy,
+  shardCount,
+  wakeAll,
+} from "./_shard_board.ts";
+import { dispatchObserver, faultList } from "./_test_hooks.ts";
+import type { RunnerReport, RunnerRequest, WorkerApi } from "./_protocol.ts";
 
 /** Most bytes of operand copies the pool keeps for reuse. */
 const STASH_BYTES = 256 * 2 ** 20;
@@ -9,43 +17,115 @@ const STASH_BYTES = 256 * 2 ** 20;
 /** Default time an idle pool waits before terminating its workers, in milliseconds. */
 export const DEFAULT_IDLE_TIMEOUT = 250;
 
-/** One shard waiting for or running on a worker. */
-export interface Job {
-  /** What the worker runs. */
-  request: ShardRequest;
-  /** 0-based position of the shard in its call. */
-  shard: number;
-  /** Names the shard in errors, e.g. `shard 2 of 2 ("n" in [4, 8))`. */
-  label: string;
-  /** Shared by the shards of one call: set once one of them failed, so that the others
-   * still queued are dropped. */
-  call: { failed: boolean };
-  resolve: () => void;
-  reject: (error: Error) => void;
-  /** Workers that died running this job. */
-  deaths: number;
+/** What a sharded call asks of the pool. */
+export interface CallRequest {
+  /** What every runner of the call runs, but for its token (and a shard to run again). */
+  request: Omit<RunnerRequest, "token" | "rerun" | "faults">;
+  /** Names shard `s` in errors, e.g. `shard 2 of 2 ("b" in [2, 4))`. */
+  label: (shard: number) => string;
+}
+
+/** A sharded call on the pool: its runners take shards from its board. */
+export class ShardedCall {
+  /** Resolves once every shard is written; rejects with an `Error` naming the shard that
+   * failed, or that was cancelled by `shutdownWorkers()`. */
+  readonly written: Promise<void>;
+  /** Resolves once no worker writes into the call's output any more: when every shard is
+   * written, or after a failure once its running runners have stopped. */
+  readonly settled: Promise<void>;
+  /** Set once the call resolved or rejected; no runner of it starts after. */
+  over = false;
+  /** Resolves when the call rejects. */
+  readonly stopped: Promise<void>;
+  /** Runners of the call handed to workers and not back yet. */
+  active = 0;
+  /** Deaths of a worker while it ran the shard. */
+  readonly deaths = new Map<number, number>();
+  /** The call's shared fault list (tests only). */
+  faults: Int32Array | undefined;
+  readonly #resolve: () => void;
+  readonly #reject: (error: Error) => void;
+  readonly #settle: () => void;
+  readonly #stop: () => void;
+
+  constructor(readonly request: CallRequest) {
+    const written = Promise.withResolvers<void>();
+    const settled = Promise.withResolvers<void>();
+    const stopped = Promise.withResolvers<void>();
+    this.written = written.promise;
+    this.settled = settled.promise;
+    this.stopped = stopped.promise;
+    [this.#resolve, this.#reject, this.#settle, this.#stop] = [
+      written.resolve,
+      written.reject,
+      settled.resolve,
+      stopped.resolve,
+    ];
+  }
+
+  get board(): Int32Array {
+    return this.request.request.board;
+  }
+
+  /** Resolves the call when every shard is written. */
+  checkWritten(): void {
+    if (this.over || !allDone(this.board)) return;
+    this.over = true;
+    this.#resolve();
+    this.#settle();
+  }
+
+  /** Rejects the call (once): `${label(shard)} ${what}`; no shard is taken after. */
+  fail(shard: number, what: string): void {
+    if (this.over) return;
+    this.over = true;
+    closeBoard(this.board);
+    this.#stop();
+    wakeAll(this.board);
+    const named = this.request.label(Math.max(shard, 0));
+    this.#reject(new Error(`Cannot finish einsum: ${named} ${what}`));
+    this.checkSettled();
+  }
+
+  /** Resolves `settled` once the call is over and none of its runners is running. */
+  checkSettled(): void {
+    if (this.over && this.active === 0) this.#settle();
+  }
+
+  /** The first shard not yet written (for errors that name none). */
+  firstUnwritten(): number {
+    return firstUnwritten(this.board);
+  }
+}
+
+/** One runner of a call, waiting for or running on a worker. */
+interface Runner {
+  call: ShardedCall;
+  /** Its mark on the call's board. */
+  token: number;
+  /** A shard whose worker died, to run first. */
+  rerun?: number;
 }
 
 interface Slot {
   worker: Worker;
   remote: Remote<WorkerApi>;
-  /** Whether the worker has loaded (answered a ping); only then does it get shards. */
+  /** Whether the worker has loaded (answered a ping); only then does it get runners. */
   ready: boolean;
-  /** Shards sent to the worker, in order: the first runs, the next one waits in the
-   * worker's message queue (see `Pool.#dispatch`). */
-  jobs: Job[];
+  /** The runner the worker runs, if any. */
+  runner: Runner | null;
 }
 
 /**
- * The worker pool: a FIFO queue of shards and up to `count` Deno Web Workers driven
- * through comlink. Workers start when shards arrive, and all of them are terminated
- * once the pool has been idle for `idleTimeout` milliseconds (an unref'd timer), so
- * that a script that never shuts the pool down still exits.
- *
- * A busy worker is sent its next shard ahead while more shards wait than there are
- * workers, so that it starts it without waiting for a round trip through this thread
- * (0.3 ms on a busy 2-core VM, per shard); the last shards go to whichever worker
- * comes free first, so that a faster core still takes more of them.
+ * The worker pool: a FIFO queue of runners and up to `count` Deno Web Workers driven
+ * through comlink. A sharded call puts up to one runner per worker in the queue; each
+ * runner, once a worker is free, takes the call's shards from its board in shared memory
+ * one after another until none is left, so that a worker goes from one shard to the next
+ * without a message (0.1–0.5 ms each on a busy 2-core VM) and a faster core still takes
+ * more of them. Runners of a call that is over by the time a worker comes free are dropped.
+ * Workers start when runners arrive, and all of them are terminated once the pool has been
+ * idle for `idleTimeout` milliseconds (an unref'd timer), so that a script that never shuts
+ * the pool down still exits.
  */
 class Pool {
   /** Workers the pool may run; 0 sends every call to the calling thread. */
@@ -60,8 +140,9 @@ class Pool {
   #slots: Slot[] = [];
   /** Workers that died before loading since one last loaded. */
   #failedStarts = 0;
-  #queue: Job[] = [];
+  #queue: Runner[] = [];
   #idleTimer: ReturnType<typeof setTimeout> | undefined;
+  #lastToken = 0;
 
   /** Live workers (busy or idle). */
   get size(): number {
@@ -76,72 +157,66 @@ class Pool {
     return state === "granted" ? this.count : 0;
   }
 
-  /** Queues a shard; resolves when a worker has written it. */
-  submit(job: Omit<Job, "resolve" | "reject" | "deaths">): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.#queue.push({ ...job, resolve, reject, deaths: 0 });
-      this.#dispatch();
-    });
+  /** Queues a sharded call with `runners` runners (at least 1, at most its shards). */
+  run(request: CallRequest, runners: number): ShardedCall {
+    const call = new ShardedCall(request);
+    const count = Math.max(1, Math.min(runners, shardCount(call.board)));
+    for (let r = 0; r < count; r++) this.#queue.push({ call, token: this.#token() });
+    this.#dispatch();
+    return call;
   }
 
   /** Applies a new `count` (surplus idle workers end now, busy ones when done). */
   resize(count: number): void {
     this.count = count;
-    for (const slot of this.#slots.filter((slot) => slot.jobs.length === 0)) {
+    for (const slot of this.#slots.filter((slot) => slot.runner === null)) {
       if (this.#slots.length <= Math.max(count, this.#queue.length > 0 ? 1 : 0)) break;
       this.#remove(slot);
     }
     this.#dispatch();
   }
 
-  /** Terminates every worker, rejects every queued and running shard and drops the
-   * kept memory. */
+  /** Terminates every worker, rejects every queued and running call and drops the kept
+   * memory. */
   shutdown(): void {
     clearTimeout(this.#idleTimer);
     this.#idleTimer = undefined;
     this.stash = new SharedBufferStash(STASH_BYTES);
-    const jobs = [...this.#slots.flatMap((slot) => slot.jobs), ...this.#queue];
+    const runners = [...this.#slots.flatMap((slot) => slot.runner ?? []), ...this.#queue];
     for (const slot of [...this.#slots]) {
-      slot.jobs = [];
+      slot.runner = null;
       this.#remove(slot);
     }
     this.#queue = [];
-    for (const job of jobs) {
-      job.reject(
-        new Error(`Cannot finish einsum: ${job.label} was cancelled by shutdownWorkers()`),
-      );
+    for (const { call } of runners) {
+      call.active = 0;
+      call.fail(call.firstUnwritten(), "was cancelled by shutdownWorkers()");
     }
+  }
+
+  #token(): number {
+    this.#lastToken = this.#lastToken >= 0x7fffffff ? 1 : this.#lastToken + 1;
+    return this.#lastToken;
   }
 
   #dispatch(): void {
     clearTimeout(this.#idleTimer);
     this.#idleTimer = undefined;
     while (this.#queue.length > 0) {
-      const job = this.#queue[0];
-      if (job.call.failed) {
+      if (this.#queue[0].call.over) {
         this.#queue.shift();
-        job.reject(
-          new Error(`Cannot finish einsum: ${job.label} was skipped: another shard failed`),
-        );
         continue;
       }
-      // A shard goes ahead to a busy worker only once every worker has started (one still
-      // loading will want the shard) and while more wait than there are workers.
-      const ready = this.#slots.filter((slot) => slot.ready);
-      const ahead = ready.length === this.#slots.length &&
-        this.#queue.length > this.#slots.length;
-      const slot = ready.find((slot) => slot.jobs.length === 0) ??
-        (ahead ? ready.find((slot) => slot.jobs.length === 1) : undefined);
+      const slot = this.#slots.find((slot) => slot.ready && slot.runner === null);
       if (slot === undefined) break;
-      this.#queue.shift();
-      this.#start(slot, job);
+      this.#start(slot, this.#queue.shift()!);
     }
     const starting = this.#slots.filter((slot) => !slot.ready).length;
     const room = Math.max(this.count, 1) - this.#slots.length;
     for (let n = Math.min(this.#queue.length - starting, room); n > 0; n--) this.#spawn();
     if (
       this.#slots.length > 0 && this.#queue.length === 0 &&
-      this.#slots.every((slot) => slot.jobs.length === 0)
+      this.#slots.every((slot) => slot.runner === null)
     ) {
       if (!Number.isFinite(this.idleTimeout)) return;
       const timer = setTimeout(() => this.shutdown(), this.idleTimeout);
@@ -152,7 +227,7 @@ class Pool {
 
   #spawn(): void {
     const worker = new Worker(this.workerUrl.href, { type: "module" });
-    const slot: Slot = { worker, remote: wrap<WorkerApi>(worker), ready: false, jobs: [] };
+    const slot: Slot = { worker, remote: wrap<WorkerApi>(worker), ready: false, runner: null };
     const lost = (event: Event, reason: string) => {
       event.preventDefault();
       this.#lose(slot, reason);
@@ -168,63 +243,68 @@ class Pool {
     });
   }
 
-  #start(slot: Slot, job: Job): void {
-    slot.jobs.push(job);
-    const fault = takeFault(job.shard);
-    const request = fault === undefined ? job.request : { ...job.request, fault };
+  #start(slot: Slot, runner: Runner): void {
+    const { call, token, rerun } = runner;
+    slot.runner = runner;
+    call.active++;
+    call.faults = faultList(shardCount(call.board), call.faults);
+    const request: RunnerRequest = {
+      ...call.request.request,
+      token,
+      ...(rerun === undefined ? {} : { rerun }),
+      ...(call.faults === undefined ? {} : { faults: call.faults }),
+    };
     dispatchObserver.observe?.(request);
     slot.remote.run(request).then(
-      () => this.#finish(slot, job, null),
-      (error: unknown) => this.#finish(slot, job, error),
+      (report) => this.#finish(slot, runner, report),
+      (error: unknown) => {
+        const reason = error instanceof Error ? error.message : String(error);
+        const [shard = call.firstUnwritten()] = heldBy(call.board, token);
+        this.#finish(slot, runner, { failed: { shard, reason } });
+      },
     );
   }
 
-  #finish(slot: Slot, job: Job, error: unknown): void {
-    const at = slot.jobs.indexOf(job);
-    if (at < 0) return; // the worker died or the pool shut down meanwhile
-    slot.jobs.splice(at, 1);
-    if (error === null) job.resolve();
-    else {
-      job.call.failed = true;
-      const reason = error instanceof Error ? error.message : String(error);
-      job.reject(new Error(`Cannot finish einsum: ${job.label} failed: ${reason}`));
-    }
-    if (
-      slot.jobs.length === 0 &&
-      this.#slots.length > Math.max(this.count, this.#queue.length > 0 ? 1 : 0)
-    ) {
+  #finish(slot: Slot, runner: Runner, report: RunnerReport): void {
+    if (slot.runner !== runner) return; // the worker died or the pool shut down meanwhile
+    slot.runner = null;
+    const { call } = runner;
+    call.active--;
+    if (report.failed !== undefined) {
+      call.fail(report.failed.shard, `failed: ${report.failed.reason}`);
+    } else call.checkWritten();
+    call.checkSettled();
+    if (this.#slots.length > Math.max(this.count, this.#queue.length > 0 ? 1 : 0)) {
       this.#remove(slot);
     }
     this.#dispatch();
   }
 
-  /** A worker died (uncaught error, failed start): replace it and run its shard again
-   * once; a second death rejects the shard. A shard sent ahead, which had not started,
-   * goes back to the queue as it was. Two failed starts in a row reject every queued
-   * shard. */
+  /** A worker died (uncaught error, failed start): replace it and run the shard it held
+   * once more (its call's other shards go on meanwhile); a second death while running
+   * that shard rejects the call. Two failed starts in a row reject every queued call. */
   #lose(slot: Slot, reason: string): void {
     if (!this.#slots.includes(slot)) return;
     this.#remove(slot);
     if (!slot.ready && ++this.#failedStarts >= 2) {
       this.#failedStarts = 0;
-      for (const job of this.#queue.splice(0)) {
-        job.reject(
-          new Error(`Cannot finish einsum: ${job.label} failed: no worker could start (${reason})`),
-        );
+      for (const { call } of this.#queue.splice(0)) {
+        call.fail(call.firstUnwritten(), `failed: no worker could start (${reason})`);
       }
     }
-    const [job, ...ahead] = slot.jobs;
-    slot.jobs = [];
-    this.#queue.unshift(...ahead);
-    if (job !== undefined) {
-      job.deaths++;
-      if (job.deaths < 2) this.#queue.unshift(job);
-      else {
-        job.call.failed = true;
-        job.reject(
-          new Error(`Cannot finish einsum: ${job.label} failed: its worker died twice (${reason})`),
-        );
+    const runner = slot.runner;
+    slot.runner = null;
+    if (runner !== null) {
+      const { call } = runner;
+      call.active--;
+      const [shard] = heldBy(call.board, runner.token);
+      const deaths = shard === undefined ? 0 : (call.deaths.get(shard) ?? 0) + 1;
+      if (deaths >= 2) call.fail(shard, `failed: its worker died twice (${reason})`);
+      else if (!call.over) {
+        if (shard !== undefined) call.deaths.set(shard, deaths);
+        this.#queue.unshift({ call, token: this.#token(), rerun: shard });
       }
+      call.checkSettled();
     }
     this.#dispatch();
   }

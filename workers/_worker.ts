@@ -1,26 +1,47 @@
 // The pool's worker: rebuilds the plan from the equation and the full shapes (cached in
-// this worker's plan cache) and computes one shard into a view of the shared output.
+// this worker's plan cache), then takes shards from the call's board one after another and
+// computes each into its slice of the shared output.
 import { expose } from "comlink";
 // @ts-types="@types/ndarray"
 import ndarray from "ndarray";
 import { contractPath, executePlan, type NdArray } from "@einconv/runtime";
-import { actOut } from "./_test_hooks.ts";
-import type { TensorView, WorkerApi } from "./_protocol.ts";
+import { closeBoard, holdShard, markDone, sliceAlong, takeShard } from "./_shard_board.ts";
+import { actOut, takeFault } from "./_test_hooks.ts";
+import type { RunnerReport, TensorView, WorkerApi } from "./_protocol.ts";
 
 const view = (t: TensorView): NdArray => ndarray(t.data, t.shape, t.stride, t.offset);
 
 const api: WorkerApi = {
   ping() {},
-  async run(request) {
-    if (request.fault !== undefined) await actOut(request.fault);
+  async run(request): Promise<RunnerReport> {
+    const { board, token, split: { index, boundaries } } = request;
     const plan = contractPath(request.equation, ...request.shapes, {
       patterns: request.patterns,
     });
-    executePlan(plan, request.operands.map(view), {
-      shard: request.shard,
-      out: view(request.out),
-      upperTriangle: request.upperTriangle,
-    });
+    const operands = request.operands.map(view);
+    const out = view(request.out);
+    const axis = plan.parsed.output.indexOf(index);
+    if (request.rerun !== undefined) holdShard(board, request.rerun, token);
+    let shard = request.rerun ?? takeShard(board, token);
+    for (; shard >= 0; shard = takeShard(board, token)) {
+      const [start, end] = [boundaries[shard], boundaries[shard + 1]];
+      try {
+        const fault = takeFault(request.faults, shard);
+        if (fault !== undefined) await actOut(fault);
+        executePlan(plan, operands, {
+          shard: { index, start, end },
+          out: sliceAlong(out, axis, start, end),
+          upperTriangle: request.upperTriangle,
+        });
+      } catch (error) {
+        closeBoard(board);
+        return {
+          failed: { shard, reason: error instanceof Error ? error.message : String(error) },
+        };
+      }
+      markDone(board, shard);
+    }
+    return {};
   },
 };
 

@@ -18,7 +18,8 @@ import {
   triangleShards,
 } from "@einconv/runtime";
 import { copyToShared, sharedArray } from "./_shared_array.ts";
-import { pool } from "./_pool.ts";
+import { pool, type ShardedCall } from "./_pool.ts";
+import { newBoard, whenWritten } from "./_shard_board.ts";
 import type { TensorView } from "./_protocol.ts";
 
 /**
@@ -27,9 +28,10 @@ import type { TensorView } from "./_protocol.ts";
  * are split along one output index over the worker pool (see
  * {@linkcode configureWorkers}): operands are placed once in `SharedArrayBuffer`s
  * (unless they already are, see {@linkcode toShared}; the pool reuses the memory of
- * these copies in later calls), every worker computes its slice
- * with the synchronous executor and writes it into one shared result, and each slice is
- * copied into the array returned as soon as it is written, while the other shards run
+ * these copies in later calls), each worker takes shards from the call's board in shared
+ * memory one after another (no message per shard) and computes each with the synchronous
+ * executor into one shared result, and each slice is copied into the array returned as
+ * soon as it is written, while the other shards run
  * (the shared result's memory is reused by later calls; the returned array is fresh
  * memory, whose page faults, several ms per MB on small VMs, then overlap the
  * computation; for that, a result of 2²⁰ elements or more gets several shards even on
@@ -125,25 +127,26 @@ export async function einsum(
     ? (dtype === "float32" ? new Float32Array(size) : new Float64Array(size))
     : undefined;
   const axis = plan.parsed.output.indexOf(shards.index);
-  const copied = shardJobs(plan, shared, shards, computed, triangle !== null).map((job, shard) =>
-    job.then(() => {
-      if (result === undefined) return;
+  const call = runShards(plan, shared, shards, computed, triangle !== null);
+  const copied = result === undefined ? Promise.resolve() : (async () => {
+    for (let shard = 0; shard + 1 < shards.boundaries.length; shard++) {
+      if (!await whenWritten(call.board, shard, call.stopped)) return;
       const [start, end] = [shards.boundaries[shard], shards.boundaries[shard + 1]];
       copyRegion(computed.data, result, plan.outputShape, axis, start, end);
-    })
-  );
-  const settled = Promise.allSettled(copied);
-  settled.then(() => {
+    }
+  })();
+  Promise.all([call.settled, copied]).then(() => {
     for (const { copy } of staged) stash.give(copy.data.buffer as SharedArrayBuffer);
     // Reused only once every shard has stopped writing and its region is copied out.
     if (out === undefined) stash.give(computed.data.buffer as SharedArrayBuffer);
   });
   try {
-    await Promise.all(copied);
+    await call.written;
+    await copied;
   } catch (error) {
     // Reused only once every shard has stopped writing.
     if (out !== undefined) {
-      settled.then(() => stash.give(computed.data.buffer as SharedArrayBuffer));
+      call.settled.then(() => stash.give(computed.data.buffer as SharedArrayBuffer));
     }
     throw error;
   }
@@ -165,35 +168,31 @@ export async function einsum(
  * 130–134 in 4, 149–154 in 8); two each still let a faster core take more. */
 const TRIANGLE_SHARDS_PER_WORKER = 2;
 
-function shardJobs(
+/** Queues the shards of one call on the pool: one runner per worker (at most one per
+ * shard), which take the shards from the call's board as they come free. */
+function runShards(
   plan: ContractionPlan,
   operands: readonly NdArray[],
   { index, boundaries }: ShardPlan,
   out: NdArray,
   upperTriangle: boolean,
-): Promise<void>[] {
-  const axis = plan.parsed.output.indexOf(index);
+): ShardedCall {
   const count = boundaries.length - 1;
-  const call = { failed: false };
-  return boundaries.slice(1).map((end, shard) => {
-    const start = boundaries[shard];
-    const slice = out.lo(...out.shape.map((_, d) => d === axis ? start : 0))
-      .hi(...out.shape.map((n, d) => d === axis ? end - start : n));
-    return pool.submit({
-      request: {
-        equation: plan.equation,
-        shapes: plan.inputShapes.map((shape) => [...shape]),
-        patterns: [...plan.patterns],
-        operands: operands.map(viewOf),
-        shard: { index, start, end },
-        out: viewOf(slice),
-        ...(upperTriangle ? { upperTriangle } : {}),
-      },
-      shard,
-      label: `shard ${shard + 1} of ${count} (${JSON.stringify(index)} in [${start}, ${end}))`,
-      call,
-    });
-  });
+  const label = (shard: number) =>
+    `shard ${shard + 1} of ${count} (${JSON.stringify(index)} in [${boundaries[shard]}, ${
+      boundaries[shard + 1]
+    }))`;
+  const request = {
+    equation: plan.equation,
+    shapes: plan.inputShapes.map((shape) => [...shape]),
+    patterns: [...plan.patterns],
+    operands: operands.map(viewOf),
+    split: { index, boundaries: [...boundaries] },
+    out: viewOf(out),
+    board: newBoard(count),
+    ...(upperTriangle ? { upperTriangle } : {}),
+  };
+  return pool.run({ request, label }, pool.usableCount());
 }
 
 function viewOf(x: NdArray): TensorView {

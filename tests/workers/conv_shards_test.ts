@@ -17,7 +17,7 @@ import { withWorkers } from "./_with_workers.ts";
 /** Runs `call`, asserting that the pool ran it in more than one shard. */
 async function sharded(call: () => Promise<NdArray>): Promise<NdArray> {
   let shards = 0;
-  dispatchObserver.observe = () => shards++;
+  dispatchObserver.observe = (request) => shards = request.split.boundaries.length - 1;
   try {
     const result = await call();
     assert.ok(shards >= 2, `ran in ${shards} shards`);
@@ -36,13 +36,16 @@ Deno.test("one worker computes a large new result in shards, copied out as they 
   const options = { padding: 1 };
   const local = await withWorkers(0, () => convNd(x, w, null, options));
   await withWorkers(1, async () => {
-    let shards = 0;
-    dispatchObserver.observe = () => shards++;
+    let [shards, runners] = [0, 0];
+    dispatchObserver.observe = (request) => {
+      shards = request.split.boundaries.length - 1;
+      runners++;
+    };
     try {
       const fresh = await convNd(x, w, null, options);
       assert.ok(shards > 1, `a new result in ${shards} shards`);
+      assert.equal(runners, 1, "one runner takes them all");
       assert.deepEqual(fresh.data, local.data);
-      shards = 0;
       const out = await convNd(x, w, null, { ...options, out: fresh.lo(0).hi(8) });
       assert.equal(shards, 1, "into out");
       assert.deepEqual(out.data, local.data);

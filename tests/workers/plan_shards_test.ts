@@ -14,14 +14,14 @@ import { mulberry32, randomEinsumProblem, randomFloatTensor, randomView } from "
 const CONV = "nchw,koh,lpw,dckl->ndop";
 const CONV_SHAPES = [[8, 64, 56, 56], [3, 56, 56], [3, 56, 56], [64, 64, 3, 3]];
 
-Deno.test("planShards() splits the convolution forward along the batch index, one image a shard", () => {
+Deno.test("planShards() splits the convolution forward along the batch index, in shards that shrink", () => {
   const plan = contractPath(CONV, ...CONV_SHAPES);
-  // 2 workers take 8 shards as they come free: the weight, which every shard reads, is
-  // small, and each image is 231 MFLOP.
+  // 2 workers take 4 shards as they come free (3, 2, 2 and 1 images): the weight, which
+  // every shard reads, is small, and each image is 231 MFLOP.
   assert.deepEqual(planShards(plan, 2), {
     index: "n",
-    boundaries: [0, 1, 2, 3, 4, 5, 6, 7, 8],
-    shardFlops: plan.flops / 8,
+    boundaries: [0, 3, 5, 7, 8],
+    shardFlops: 3 * plan.flops / 8,
     repeatedFlops: 0,
   });
   // A smaller batch of smaller images: no shard under 8·10⁷ FLOPs beyond one per worker.
@@ -61,9 +61,13 @@ Deno.test("planShards() splits a weight gradient along input channels, into few 
   assert.equal(shards.index, "c");
   assert.deepEqual(shards.boundaries, [0, 32, 64]);
   assert.equal(shards.shardFlops, plan.flops / 2);
-  // A 1024³ product re-reads B per shard: 16·2²⁰ FLOPs each, 5% of 2³¹ allows 6 shards.
+  // A 1024³ product re-reads B per shard: 16·2²⁰ FLOPs each, 5% of 2³¹ would allow 6
+  // shards, two per worker allow 4; a 2048³ one re-reads 4× as much for 8× the FLOPs.
   const gemm = contractPath("ij,jk->ik", [1024, 1024], [1024, 1024]);
-  assert.equal(planShards(gemm, 2)?.boundaries.length, 7);
+  assert.equal(planShards(gemm, 2)?.boundaries.length, 5);
+  const big = contractPath("ij,jk->ik", [2048, 2048], [2048, 2048]);
+  assert.equal(planShards(big, 2)?.boundaries.length, 5);
+  assert.equal(planShards(gemm, 3)?.boundaries.length, 7);
 });
 
 Deno.test("planShards() splits for one worker only when the copies of a new result overlap", () => {
@@ -161,7 +165,7 @@ Deno.test("contractPath() shows the sharding decision for a number of workers", 
   assert.deepEqual(plan.shards, planShards(contractPath(CONV, ...CONV_SHAPES), 2));
   assert.match(
     plan.toString(),
-    /\n {16}Shards: {2}8 along "n": \[0, 1\) \[1, 2\) .* \[7, 8\), repeated 0 FLOPs\n/,
+    /\n {16}Shards: {2}4 along "n": \[0, 3\) \[3, 5\) \[5, 7\) \[7, 8\), repeated 0 FLOPs\n/,
   );
   const small = contractPath("ij,jk->ik", [2, 2], [2, 2], { workers: 2 });
   assert.equal(small.shards, null);

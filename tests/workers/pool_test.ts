@@ -19,7 +19,7 @@ function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-Deno.test("the pool hands out queued shards first come, first served", async () => {
+Deno.test("the pool hands out queued calls first come, first served", async () => {
   // Call `at` multiplies a copy of `a` whose first element is `at`, which names the call
   // in the dispatch log.
   const operands = Array.from({ length: 12 }, (_, at) => {
@@ -41,7 +41,11 @@ Deno.test("the pool hands out queued shards first come, first served", async () 
   } finally {
     delete dispatchObserver.observe;
   }
-  assert.deepEqual(dispatched, operands.flatMap((_, at) => [at, at]));
+  // Each call's runners go out in the order of the calls; a call done by its first runner
+  // before a worker comes free for its second drops the second.
+  assert.deepEqual(dispatched, [...dispatched].sort((x, y) => x - y));
+  assert.deepEqual([...new Set(dispatched)], operands.map((_, at) => at));
+  assert.ok(dispatched.length <= 2 * operands.length);
 });
 
 Deno.test("the pool ends idle workers after idleTimeout and starts them again", async () => {
@@ -124,28 +128,25 @@ Deno.test("calls reject, not hang, when no worker can start", async () => {
   });
 });
 
-Deno.test("a worker that dies with a shard sent ahead: both shards run again, one death counted", async () => {
-  // 5.2e8 FLOPs: 6 shards along b for 2 workers, so that busy workers get their next
-  // shard ahead.
+Deno.test("a worker that dies mid-call: its shard runs again, the others once, one death counted", async () => {
+  // 5.2e8 FLOPs: 6 shards along b for 2 workers, taken from the call's board.
   const rng = mulberry32(22);
   const x = randomTensor(rng, [8, 320, 320], "float32");
   const y = randomTensor(rng, [8, 320, 320], "float32");
   const want = einsumSync(EQUATION, x, y);
-  const dispatched: number[] = [];
-  dispatchObserver.observe = (request) => dispatched.push(request.shard.start);
+  const runs: (number | undefined)[] = [];
+  dispatchObserver.observe = (request) => runs.push(request.rerun);
   try {
     await withWorkers(2, async () => {
-      // Both workers up, then: shard 0 to one, 1 to the other, 2 and 3 ahead.
       assert.deepEqual((await einsum(EQUATION, x, y)).data, want.data);
-      assert.equal(dispatched.length, 6);
-      // The crash of shard 0's worker counts once for shard 0 and not at all for the shard
-      // sent ahead, which runs again unless the worker finished it before it ended (a
-      // lost shard would leave the call pending, failing the test).
-      pendingFaults.push({ shard: 0, fault: "crash" });
-      dispatched.length = 0;
+      assert.deepEqual(runs, [undefined, undefined], "one runner per worker");
+      // Shard 2's worker dies once: a new worker runs shard 2 again (a lost shard would
+      // leave the call pending, failing the test), and the call succeeds.
+      pendingFaults.push({ shard: 2, fault: "crash" });
+      runs.length = 0;
       assert.deepEqual((await einsum(EQUATION, x, y)).data, want.data);
       assert.equal(pendingFaults.length, 0);
-      assert.ok(dispatched.length === 7 || dispatched.length === 8, `${dispatched.length}`);
+      assert.deepEqual(runs, [undefined, undefined, 2]);
     });
   } finally {
     delete dispatchObserver.observe;
