@@ -53,6 +53,9 @@ export class ShardedCall {
     const settled = Promise.withResolvers<void>();
     const stopped = Promise.withResolvers<void>();
     this.written = written.promise;
+    // Callers may learn of a failure from `stopped` and of success from the board: a
+    // rejection nobody awaits is not an error.
+    this.written.catch(() => {});
     this.settled = settled.promise;
     this.stopped = stopped.promise;
     [this.#resolve, this.#reject, this.#settle, this.#stop] = [
@@ -78,6 +81,7 @@ export class ShardedCall {
   /** Rejects the call (once): `${label(shard)} ${what}`; no shard is taken after. */
   fail(shard: number, what: string): void {
     if (this.over) return;
+    if (allDone(this.board)) return this.checkWritten(); // too late to fail: all written
     this.over = true;
     closeBoard(this.board);
     this.#stop();
@@ -112,8 +116,10 @@ interface Slot {
   remote: Remote<WorkerApi>;
   /** Whether the worker has loaded (answered a ping); only then does it get runners. */
   ready: boolean;
-  /** The runner the worker runs, if any. */
-  runner: Runner | null;
+  /** Runners sent to the worker, in order: the first runs; a second waits in the worker's
+   * message queue, sent while the first had written its call's last shard (see
+   * `Pool.#dispatch`). */
+  runners: Runner[];
 }
 
 /**
@@ -169,7 +175,7 @@ class Pool {
   /** Applies a new `count` (surplus idle workers end now, busy ones when done). */
   resize(count: number): void {
     this.count = count;
-    for (const slot of this.#slots.filter((slot) => slot.runner === null)) {
+    for (const slot of this.#slots.filter((slot) => slot.runners.length === 0)) {
       if (this.#slots.length <= Math.max(count, this.#queue.length > 0 ? 1 : 0)) break;
       this.#remove(slot);
     }
@@ -182,9 +188,9 @@ class Pool {
     clearTimeout(this.#idleTimer);
     this.#idleTimer = undefined;
     this.stash = new SharedBufferStash(STASH_BYTES);
-    const runners = [...this.#slots.flatMap((slot) => slot.runner ?? []), ...this.#queue];
+    const runners = [...this.#slots.flatMap((slot) => slot.runners), ...this.#queue];
     for (const slot of [...this.#slots]) {
-      slot.runner = null;
+      slot.runners = [];
       this.#remove(slot);
     }
     this.#queue = [];
@@ -207,7 +213,12 @@ class Pool {
         this.#queue.shift();
         continue;
       }
-      const slot = this.#slots.find((slot) => slot.ready && slot.runner === null);
+      // An idle worker, else one whose runner has written its call's last shard and is only
+      // returning: its report can take a while to arrive here (up to 3 ms on a busy 2-core
+      // VM), while the next call's runner is best sent at once.
+      const ready = this.#slots.filter((slot) => slot.ready);
+      const slot = ready.find((slot) => slot.runners.length === 0) ??
+        ready.find((slot) => slot.runners.length === 1 && allDone(slot.runners[0].call.board));
       if (slot === undefined) break;
       this.#start(slot, this.#queue.shift()!);
     }
@@ -216,7 +227,7 @@ class Pool {
     for (let n = Math.min(this.#queue.length - starting, room); n > 0; n--) this.#spawn();
     if (
       this.#slots.length > 0 && this.#queue.length === 0 &&
-      this.#slots.every((slot) => slot.runner === null)
+      this.#slots.every((slot) => slot.runners.length === 0)
     ) {
       if (!Number.isFinite(this.idleTimeout)) return;
       const timer = setTimeout(() => this.shutdown(), this.idleTimeout);
@@ -227,7 +238,7 @@ class Pool {
 
   #spawn(): void {
     const worker = new Worker(this.workerUrl.href, { type: "module" });
-    const slot: Slot = { worker, remote: wrap<WorkerApi>(worker), ready: false, runner: null };
+    const slot: Slot = { worker, remote: wrap<WorkerApi>(worker), ready: false, runners: [] };
     const lost = (event: Event, reason: string) => {
       event.preventDefault();
       this.#lose(slot, reason);
@@ -245,7 +256,7 @@ class Pool {
 
   #start(slot: Slot, runner: Runner): void {
     const { call, token, rerun } = runner;
-    slot.runner = runner;
+    slot.runners.push(runner);
     call.active++;
     call.faults = faultList(shardCount(call.board), call.faults);
     const request: RunnerRequest = {
@@ -266,15 +277,19 @@ class Pool {
   }
 
   #finish(slot: Slot, runner: Runner, report: RunnerReport): void {
-    if (slot.runner !== runner) return; // the worker died or the pool shut down meanwhile
-    slot.runner = null;
+    const at = slot.runners.indexOf(runner);
+    if (at < 0) return; // the worker died or the pool shut down meanwhile
+    slot.runners.splice(at, 1);
     const { call } = runner;
     call.active--;
     if (report.failed !== undefined) {
       call.fail(report.failed.shard, `failed: ${report.failed.reason}`);
     } else call.checkWritten();
     call.checkSettled();
-    if (this.#slots.length > Math.max(this.count, this.#queue.length > 0 ? 1 : 0)) {
+    if (
+      slot.runners.length === 0 &&
+      this.#slots.length > Math.max(this.count, this.#queue.length > 0 ? 1 : 0)
+    ) {
       this.#remove(slot);
     }
     this.#dispatch();
@@ -292,13 +307,16 @@ class Pool {
         call.fail(call.firstUnwritten(), `failed: no worker could start (${reason})`);
       }
     }
-    const runner = slot.runner;
-    slot.runner = null;
-    if (runner !== null) {
+    // The runner that ran, then one sent behind it that may have started: each runs again
+    // from the shard it held, if any (a death counted for that shard), in the same order.
+    const runners = slot.runners;
+    slot.runners = [];
+    for (const runner of runners.reverse()) {
       const { call } = runner;
       call.active--;
       const [shard] = heldBy(call.board, runner.token);
       const deaths = shard === undefined ? 0 : (call.deaths.get(shard) ?? 0) + 1;
+      call.checkWritten(); // all written: the worker died after its last shard
       if (deaths >= 2) call.fail(shard, `failed: its worker died twice (${reason})`);
       else if (!call.over) {
         if (shard !== undefined) call.deaths.set(shard, deaths);
