@@ -44,9 +44,9 @@ export interface ComparisonOptions {
   /** Time budget per measurement in milliseconds (default env `BENCH_TARGET_MS`, else 1000),
    * shared by its rounds. */
   targetMs?: number;
-  /** Passes over the runners of each case, one after the other, each with its share of
-   * the budget; a runner's figure is its best pass (default 3). On a shared machine,
-   * bursts of load from elsewhere then hit one pass rather than one runner. */
+  /** Passes over every case and runner, one after the other, each with its share of the
+   * budget; a runner's figure is its best pass (default 3). On a shared machine, bursts of
+   * load from elsewhere then hit one pass rather than one runner or one case. */
   rounds?: number;
   /** Worker counts to run this library with (default 1 and `navigator.hardwareConcurrency`). */
   workers?: readonly number[];
@@ -118,8 +118,19 @@ export async function runComparison(options: ComparisonOptions = {}): Promise<Co
     options.progress ?? true,
   );
   try {
-    const rows: Row[] = [];
-    for (const c of cases) rows.push(await runCase(c, runners, targetMs, rounds, progress));
+    // Round after round over every case: a slow minute on a shared machine then hits one
+    // round of a few cases rather than every round of one case.
+    const states = cases.map((c): CaseState => ({ case: c, reference: null, cells: [] }));
+    for (let round = 0; round < rounds; round++) {
+      for (const state of states) {
+        await runRound(state, runners, round, rounds, targetMs, progress);
+      }
+    }
+    const rows = states.map((state): Row => ({
+      case: state.case,
+      gflop: flops(state.case) / 1e9,
+      cells: state.cells,
+    }));
     const kfac = withKfac ? await measureKfac(counts[counts.length - 1], targetMs, progress) : null;
     progress.done();
     const columns = { labels: runners.map((r) => r.label), ours: runners.map((r) => r.ours) };
@@ -149,52 +160,58 @@ function envTargetMs(): number {
   return value;
 }
 
+/** One case's row as the rounds fill it in. */
+interface CaseState {
+  case: BenchCase;
+  /** The first result of ours, against which every other result is checked. */
+  reference: FlatResult | null;
+  /** One cell per runner: its best round's speed, its worst round's error. */
+  cells: Cell[];
+}
+
 /**
- * One row: every runner on one case, `rounds` times over, each keeping its best round;
- * the first result of ours is the reference and every round's result is checked against
- * it. A runner that refuses, fails or makes one cold call (slower than the whole budget)
- * in the first round is not run again; one that fails later shows the failure.
+ * One round of one case: every runner once, each keeping its best round; the first result
+ * of ours is the reference and every round's result is checked against it. A runner that
+ * refuses, fails or makes one cold call (slower than the whole budget) in the first round
+ * is not run again; one that fails later shows the failure.
  */
-async function runCase(
-  c: BenchCase,
+async function runRound(
+  state: CaseState,
   runners: readonly Runner[],
-  targetMs: number,
+  round: number,
   rounds: number,
+  targetMs: number,
   progress: Progress,
-): Promise<Row> {
+): Promise<void> {
+  const { case: c, cells } = state;
   const inputs = caseInputs(c);
-  let reference: FlatResult | null = null;
-  const cells: Cell[] = [];
-  for (let round = 0; round < rounds; round++) {
-    for (const [at, runner] of runners.entries()) {
-      progress.step(`${c.name} · ${runner.label}${rounds > 1 ? ` · round ${round + 1}` : ""}`);
-      const before = cells[at];
-      if (round > 0 && (before.status !== "ok" || before.reps === 0)) continue;
-      await runner.activate();
-      const { cell, result } = await runCell(runner, c, inputs, targetMs / rounds, targetMs);
-      if (cell.status === "ok") {
-        if (reference === null && (runner.ours || runners.every((r) => !r.ours))) {
-          reference = result!;
-        } else if (reference !== null && result !== reference) {
-          cell.error = relativeError(result!, reference);
-          cell.flagged = !(cell.error <= TOLERANCE[c.dtype]);
-        }
+  for (const [at, runner] of runners.entries()) {
+    progress.step(`${c.name} · ${runner.label}${rounds > 1 ? ` · round ${round + 1}` : ""}`);
+    const before = cells[at];
+    if (round > 0 && (before.status !== "ok" || before.reps === 0)) continue;
+    await runner.activate();
+    const { cell, result } = await runCell(runner, c, inputs, targetMs / rounds, targetMs);
+    if (cell.status === "ok") {
+      if (state.reference === null && (runner.ours || runners.every((r) => !r.ours))) {
+        state.reference = result!;
+      } else if (state.reference !== null && result !== state.reference) {
+        cell.error = relativeError(result!, state.reference);
+        cell.flagged = !(cell.error <= TOLERANCE[c.dtype]);
       }
-      if (round === 0) {
-        cells.push(cell);
-        continue;
-      }
-      // The best round's speed, the worst round's error: every round's result is checked.
-      if (cell.status !== "ok" || before.status !== "ok") {
-        cells[at] = cell;
-        continue;
-      }
-      const worst = (before.error ?? 0) >= (cell.error ?? 0) ? before : cell;
-      const fastest = cell.gflops > before.gflops ? cell : before;
-      cells[at] = { ...fastest, error: worst.error, flagged: before.flagged || cell.flagged };
     }
+    if (round === 0) {
+      cells.push(cell);
+      continue;
+    }
+    // The best round's speed, the worst round's error: every round's result is checked.
+    if (cell.status !== "ok" || before.status !== "ok") {
+      cells[at] = cell;
+      continue;
+    }
+    const worst = (before.error ?? 0) >= (cell.error ?? 0) ? before : cell;
+    const fastest = cell.gflops > before.gflops ? cell : before;
+    cells[at] = { ...fastest, error: worst.error, flagged: before.flagged || cell.flagged };
   }
-  return { case: c, gflop: flops(c) / 1e9, cells };
 }
 
 async function runCell(
