@@ -209,6 +209,8 @@ class Pool {
     clearTimeout(this.#idleTimer);
     this.#idleTimer = undefined;
     while (this.#queue.length > 0) {
+      // A call whose shards are all written is over even before its runners' reports.
+      this.#queue[0].call.checkWritten();
       if (this.#queue[0].call.over) {
         this.#queue.shift();
         continue;

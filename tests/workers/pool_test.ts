@@ -139,14 +139,17 @@ Deno.test("a worker that dies mid-call: its shard runs again, the others once, o
   try {
     await withWorkers(2, async () => {
       assert.deepEqual((await einsum(EQUATION, x, y)).data, want.data);
-      assert.deepEqual(runs, [undefined, undefined], "one runner per worker");
+      // One runner per worker (the second dropped if the first took every shard before the
+      // second worker had started).
+      assert.ok(runs.length >= 1 && runs.length <= 2 && runs.every((r) => r === undefined));
       // Shard 2's worker dies once: a new worker runs shard 2 again (a lost shard would
       // leave the call pending, failing the test), and the call succeeds.
       pendingFaults.push({ shard: 2, fault: "crash" });
       runs.length = 0;
       assert.deepEqual((await einsum(EQUATION, x, y)).data, want.data);
       assert.equal(pendingFaults.length, 0);
-      assert.deepEqual(runs, [undefined, undefined, 2]);
+      assert.deepEqual(runs.filter((r) => r !== undefined), [2], "shard 2 alone runs again");
+      assert.ok(runs.length <= 3, `${runs.length} runners`);
     });
   } finally {
     delete dispatchObserver.observe;
