@@ -5,6 +5,7 @@
 // Planning decisions stay in the planner: these files only move numbers for the roles they
 // are given. This one holds the forward product; _implicit_weight_gemm.ts and
 // _implicit_input_gemm.ts the gradients.
+import { copyElements } from "./_copy_elements.ts";
 import type { DType } from "./tensor.ts";
 import { allocate, forEachOffsetPair, shapeSize } from "./_tensor.ts";
 import {
@@ -113,7 +114,7 @@ function implicitGemmInto(
   const put = (from: number, to: number, into: number) => {
     const heap = wasmMemoryView(dtype);
     if (typeof out === "number") heap.copyWithin(out + into, from, to);
-    else out.set(heap.subarray(from, to), into);
+    else copyElements(out, into, heap, from, to);
   };
   if (size === 0 || depth === 0) {
     if (typeof out === "number") wasmMemoryView(dtype).fill(0, out, out + size);

@@ -1,5 +1,6 @@
 // The input gradient of a convolution as an implicit GEMM (see _implicit_gemm.ts): a
 // forward product of the output gradient with mirrored taps, phase by phase when strided.
+import { copyElements } from "./_copy_elements.ts";
 import type { DType } from "./tensor.ts";
 import { allocate, contiguousStrides, forEachOffsetPair, shapeSize } from "./_tensor.ts";
 import type { TapRule } from "./_padded_image.ts";
@@ -190,7 +191,7 @@ function phaseInputGemm(
       for (let b = 0; b < batches; b++) {
         for (let j = 0; j < count; j++) {
           const from = gradientAt + (b * count + j) * block;
-          out.set(heap.subarray(from, from + block), at.batch[b] + at.rows[r0 + j]);
+          copyElements(out, at.batch[b] + at.rows[r0 + j], heap, from, from + block);
         }
       }
     });

@@ -2,6 +2,7 @@
 // _kfc_motif.ts): per batch entry, contracted entry and band of output positions, both
 // unfolded inputs are gathered into WASM memory (_implicit_unfold.ts) and multiplied there,
 // C += U₁·U₂ᵀ; the unfolded inputs are never built whole.
+import { copyElements } from "./_copy_elements.ts";
 import type { DType } from "./tensor.ts";
 import { allocate, forEachOffsetPair, shapeSize } from "./_tensor.ts";
 import { outputBands, type TapRule } from "./_padded_image.ts";
@@ -127,7 +128,7 @@ export function implicitKfc(
             const from = i * width + upper + i;
             const to = (i + 1) * width;
             if (!accumulate) block.fill(0, from, to);
-            else block.set(heap.subarray(productAt + from, productAt + to), from);
+            else copyElements(block, from, heap, productAt + from, productAt + to);
             if (factor !== 1) {
               for (let j = from; j < to; j++) block[j] *= factor;
             }
@@ -138,7 +139,7 @@ export function implicitKfc(
           block.fill(0);
           return;
         }
-        block.set(wasmMemoryView(dtype).subarray(productAt, productAt + m * n));
+        copyElements(block, 0, wasmMemoryView(dtype), productAt, productAt + m * n);
         if (same) mirrorBelowBlocks(block, m, SYMMETRIC_BLOCK);
         if (factor !== 1) {
           for (let i = 0; i < block.length; i++) block[i] *= factor;

@@ -1,6 +1,7 @@
 // Shared by the implicit-GEMM kernels (_implicit_gemm.ts, _implicit_weight_gemm.ts,
 // _implicit_input_gemm.ts): operands seen by the roles of their dimensions, where result
 // blocks go, the staging budget, and copies of operands into WASM memory.
+import { copyElements } from "./_copy_elements.ts";
 import type { DType } from "./tensor.ts";
 import { copyStrided, forEachOffsetPair, shapeSize } from "./_tensor.ts";
 import {
@@ -128,7 +129,7 @@ export function stageRows(
   const cols = columnOffsets.length;
   for (let r = 0, to = at; r < rowOffsets.length; r++, to += cols) {
     const from = base + rowOffsets[r];
-    if (dense) heap.set(src.subarray(from, from + cols), to);
+    if (dense) copyElements(heap, to, src, from, from + cols);
     else for (let j = 0; j < cols; j++) heap[to + j] = src[from + columnOffsets[j]];
   }
 }

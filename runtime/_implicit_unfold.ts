@@ -1,5 +1,6 @@
 // An unfold (im2col) as a gather of padded images (see _implicit_gemm.ts): the unfolded
 // input the implicit GEMMs read through offset tables, written out row by row.
+import { copyElements } from "./_copy_elements.ts";
 import type { DType } from "./tensor.ts";
 import { allocate, contiguousStrides, forEachOffsetPair, shapeSize } from "./_tensor.ts";
 import {
@@ -65,14 +66,17 @@ export function implicitUnfold(
         const heap = wasmMemoryView(dtype);
         if (columns === outputs) {
           const size = group.length * taps * columns;
-          out.set(heap.subarray(resultAt, resultAt + size), first * taps * outputs);
+          copyElements(out, first * taps * outputs, heap, resultAt, resultAt + size);
           continue;
         }
         for (let row = 0; row < group.length * taps; row++) {
           const from = resultAt + row * columns;
-          out.set(
-            heap.subarray(from, from + columns),
+          copyElements(
+            out,
             (first * taps + row) * outputs + firstColumn,
+            heap,
+            from,
+            from + columns,
           );
         }
       }

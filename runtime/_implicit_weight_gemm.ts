@@ -1,4 +1,5 @@
 // The weight gradient of a convolution as an implicit GEMM (see _implicit_gemm.ts).
+import { copyElements } from "./_copy_elements.ts";
 import type { DType } from "./tensor.ts";
 import { allocate, forEachOffsetPair, shapeSize } from "./_tensor.ts";
 import { outputBands, outputOffsets, stageImage, type TapRule } from "./_padded_image.ts";
@@ -110,7 +111,7 @@ export function implicitWeightGemm(
         },
       );
       const heap = wasmMemoryView(dtype);
-      out.set(heap.subarray(resultAt, resultAt + channels * columns), b * channels * columns);
+      copyElements(out, b * channels * columns, heap, resultAt, resultAt + channels * columns);
     });
   });
   return out;

@@ -8,6 +8,7 @@ import {
   wasmMemoryView,
   wasmScratchReserve,
   withWasmScratch,
+  wordAlignedWith,
 } from "./_wasm_gemm.ts";
 
 type Data = Float32Array | Float64Array;
@@ -220,15 +221,20 @@ export function stageImage(
   }
   const together = last - first + 1 <= 2 * spread * planes * geometry.inputs + 64;
   withWasmScratch(() => {
-    const copyAt = wasmScratchReserve(dtype, together ? last - first + 1 : planes * planeSpan);
+    // Each copy lands word-aligned with its source (one element of slack each).
+    const slot = together ? last - first + 2 : planeSpan + 1;
+    const copyAt = wasmScratchReserve(dtype, together ? slot : planes * slot);
     const heap = wasmMemoryView(dtype);
-    if (together) heap.set(src.subarray(first, last + 1), copyAt);
+    const starts = together
+      ? [wordAlignedWith(copyAt, src, first)]
+      : planeOffsets.map((offset, p) => wordAlignedWith(copyAt + p * slot, src, offset));
+    if (together) heap.set(src.subarray(first, last + 1), starts[0]);
     else {
-      planeOffsets.forEach((offset, p) => {
-        heap.set(src.subarray(offset, offset + planeSpan), copyAt + p * planeSpan);
-      });
+      planeOffsets.forEach((offset, p) =>
+        heap.set(src.subarray(offset, offset + planeSpan), starts[p])
+      );
     }
-    const planeAt = (p: number) => copyAt + (together ? planeOffsets[p] - first : p * planeSpan);
+    const planeAt = (p: number) => together ? starts[0] + planeOffsets[p] - first : starts[p];
     forEachRun(geometry, rules, planes, strides, (from, to, lines, lineStride, padStride) => {
       copyRunsInMemory(
         dtype,

@@ -1,3 +1,4 @@
+import { copyElements } from "./_copy_elements.ts";
 import type { DType } from "./tensor.ts";
 import { describeValue } from "./validate.ts";
 
@@ -42,7 +43,7 @@ export function copyStrided(
   const index = new Array<number>(last + 1).fill(0);
   let base = offset;
   for (let at = 0; at < size; at += n) {
-    if (rows) dst.set((src as Float32Array | Float64Array).subarray(base, base + n), at);
+    if (rows) copyElements(dst, at, src as Float32Array | Float64Array, base, base + n);
     else for (let i = 0, p = base; i < n; i++, p += s) dst[at + i] = src[p];
     base = nextRow(merged, index, base);
   }
@@ -125,7 +126,7 @@ export function copyToStrided(
   const index = new Array<number>(last + 1).fill(0);
   let base = offset;
   for (let at = 0; at < size; at += n) {
-    if (rows) dst.set(src.subarray(at, at + n), base);
+    if (rows) copyElements(dst, base, src, at, at + n);
     else for (let i = 0, p = base; i < n; i++, p += s) dst[p] = src[at + i];
     base = nextRow(merged, index, base);
   }

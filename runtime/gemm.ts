@@ -1,3 +1,4 @@
+import { copyElements } from "./_copy_elements.ts";
 import { describeValue as describe } from "./validate.ts";
 import {
   gemmInMemory,
@@ -219,7 +220,7 @@ function copyRun(
   count: number,
 ): void {
   if (count > 32) {
-    to.set(from.subarray(fromAt, fromAt + count), toAt);
+    copyElements(to, toAt, from, fromAt, fromAt + count);
   } else {
     for (let i = 0; i < count; i++) to[toAt + i] = from[fromAt + i];
   }

@@ -38,6 +38,8 @@ function* indices(shape: readonly number[]): Generator<number[]> {
   }
 }
 
+const [F32, F64] = ["float32", "float64"] as const;
+
 const GEOMETRIES: Record<string, TapRule[]> = {
   "1-d, padding 2": [rule(11, 5, 1, 2, 1)],
   "2-d, stride 2, dilation 2": [rule(9, 3, 2, 1, 2), rule(7, 3, 2, 1, 2)],
@@ -86,10 +88,16 @@ for (const [name, rules] of Object.entries(GEOMETRIES)) {
     const geometry = paddedGeometry(rules);
     const sizes = rules.map((r) => r.inputSize);
     for (const [layoutName, { strides, planes }] of Object.entries(layouts(sizes))) {
-      for (const dtype of ["float32", "float64"] as const) {
+      // Shared sources too: their copies into WASM memory must land word-aligned with them
+      // (planes at odd offsets), else V8 copies them byte by byte.
+      for (
+        const [dtype, shared] of [[F32, false], [F64, false], [F32, true], [F64, true]] as const
+      ) {
         const random = mulberry32(5);
         const span = 13 * geometry.inputs + 20;
-        const src = dtype === "float32" ? new Float32Array(span) : new Float64Array(span);
+        const size = (dtype === "float32" ? 4 : 8) * span;
+        const buffer = shared ? new SharedArrayBuffer(size) : new ArrayBuffer(size);
+        const src = dtype === "float32" ? new Float32Array(buffer) : new Float64Array(buffer);
         src.forEach((_, i) => src[i] = random() + 0.5); // never zero
         const copy = src.slice();
         withWasmScratch(() => {
@@ -108,7 +116,7 @@ for (const [name, rules] of Object.entries(GEOMETRIES)) {
               expected[to] = src[from];
             }
           });
-          const label = `${layoutName}, ${dtype}`;
+          const label = `${layoutName}, ${dtype}${shared ? ", shared" : ""}`;
           assert.deepEqual(
             Array.from(heap.subarray(at, at + expected.length)),
             expected,

@@ -1,0 +1,52 @@
+// Copies of float runs that stay fast when a SharedArrayBuffer is involved. V8 copies to
+// or from shared memory with relaxed atomics: word by word when both sides start at the
+// same byte offset modulo 8, byte by byte otherwise, six times slower (800 KB of float32
+// whose sides are 4 bytes apart: 114 µs, against 18 µs aligned and 14 µs unshared, here).
+// Every worker reads its operands from and writes its result into shared memory, so a
+// float32 copy whose sides are 4 bytes apart goes through an unshared bounce buffer instead:
+// one word-aligned copy on the shared side, one memcpy on the other.
+
+type Floats = Float32Array | Float64Array;
+
+/** Elements per bounce: large enough that a copy's fixed cost is small, small enough to
+ * stay in cache (256 KiB of float32). */
+const BOUNCE_ELEMENTS = 1 << 16;
+
+let bounce: Float32Array | undefined;
+
+/**
+ * `dst.set(src.subarray(from, to), at)` without V8's byte-by-byte path for shared memory
+ * (see the file's comment): a float32 run whose sides are 4 bytes apart, one of them
+ * shared, goes through an unshared bounce buffer, placed word-aligned with each shared side.
+ */
+export function copyElements(dst: Floats, at: number, src: Floats, from: number, to: number): void {
+  if (to - from < 64 || !slowPath(dst, at, src, from)) {
+    dst.set(src.subarray(from, to), at);
+    return;
+  }
+  bounce ??= new Float32Array(BOUNCE_ELEMENTS + 1);
+  // Parities of the first element's word offset on each side (the bounce starts at byte 0).
+  const srcParity = (src.byteOffset / 4 + from) & 1;
+  const dstParity = (dst.byteOffset / 4 + at) & 1;
+  // Where the run sits in the bounce on the way in and on the way out: aligned with a shared
+  // side; an unshared side copies with memcpy whatever the alignment.
+  const inAt = isShared(src) ? srcParity : dstParity;
+  const outAt = isShared(dst) ? dstParity : inAt;
+  for (let first = from; first < to; first += BOUNCE_ELEMENTS) {
+    const n = Math.min(to, first + BOUNCE_ELEMENTS) - first;
+    bounce.set(src.subarray(first, first + n), inAt);
+    if (outAt !== inAt) bounce.copyWithin(outAt, inAt, inAt + n);
+    dst.set(bounce.subarray(outAt, outAt + n), at + first - from);
+  }
+}
+
+/** Whether `dst.set` from `src` would take V8's byte-by-byte path. */
+function slowPath(dst: Floats, at: number, src: Floats, from: number): boolean {
+  if (!(dst instanceof Float32Array) || !(src instanceof Float32Array)) return false;
+  if (!isShared(dst) && !isShared(src)) return false;
+  return ((dst.byteOffset / 4 + at - src.byteOffset / 4 - from) & 1) !== 0;
+}
+
+function isShared(x: Floats): boolean {
+  return x.buffer instanceof SharedArrayBuffer;
+}
