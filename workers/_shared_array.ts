@@ -29,10 +29,13 @@ export function copyToShared(
     else last += reach;
   });
   const empty = x.shape.includes(0);
-  const length = empty ? 0 : last - first + 1;
+  // A float32 copy starts at the same byte offset modulo 8 as its source: V8 copies into
+  // shared memory byte by byte otherwise (six times slower).
+  const shift = !empty && x.data instanceof Float32Array ? (x.data.byteOffset / 4 + first) & 1 : 0;
+  const length = empty ? 0 : last - first + 1 + shift;
   const data = sharedArray(dtypeOf(x), length, allocate);
-  if (!empty) data.set(x.data.subarray(first, last + 1));
-  return ndarray(data, [...x.shape], [...x.stride], empty ? 0 : x.offset - first);
+  if (!empty) data.set(x.data.subarray(first, last + 1), shift);
+  return ndarray(data, [...x.shape], [...x.stride], empty ? 0 : x.offset - first + shift);
 }
 
 /**

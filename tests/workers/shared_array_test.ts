@@ -31,3 +31,16 @@ Deno.test("copyToShared() fills stale reused memory with the view's values", () 
   assert.equal(copy.data.buffer, stale);
   assert.deepEqual(toNested(copy), [[1, 4], [2, 5], [3, 6]]);
 });
+
+Deno.test("copyToShared() of a float32 view at an odd offset keeps its word alignment", () => {
+  const x = tensor([[1, 2, 3], [4, 5, 6], [7, 8, 9]], { dtype: "float32" });
+  for (const view of [x.lo(1, 0), x.lo(0, 1), x.lo(1, 1).transpose(1, 0), x.step(-1, 1)]) {
+    const copy = copyToShared(view);
+    assert.ok(copy.data.buffer instanceof SharedArrayBuffer);
+    assert.deepEqual(toNested(copy), toNested(view));
+    // The first element reached sits at the same byte offset modulo 8 as in the source.
+    const reach = (v: typeof view) =>
+      v.offset + v.shape.reduce((sum, n, d) => sum + Math.min(0, (n - 1) * v.stride[d]), 0);
+    assert.equal(reach(copy) % 2, reach(view) % 2);
+  }
+});
