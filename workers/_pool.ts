@@ -5,6 +5,7 @@ import {
   closeBoard,
   firstUnwritten,
   heldBy,
+  isWritten,
   shardCount,
   wakeAll,
 } from "./_shard_board.ts";
@@ -109,6 +110,15 @@ interface Runner {
   token: number;
   /** A shard whose worker died, to run first. */
   rerun?: number;
+}
+
+/** The shard a runner owes its call if its worker dies now: the one it holds, else the one
+ * it was sent to run again while it has not yet held it (the board's counter is past it:
+ * no other runner would take it). */
+function owedShard({ call, token, rerun }: Runner): number | undefined {
+  const [held] = heldBy(call.board, token);
+  if (held !== undefined) return held;
+  return rerun !== undefined && !isWritten(call.board, rerun) ? rerun : undefined;
 }
 
 interface Slot {
@@ -272,7 +282,7 @@ class Pool {
       (report) => this.#finish(slot, runner, report),
       (error: unknown) => {
         const reason = error instanceof Error ? error.message : String(error);
-        const [shard = call.firstUnwritten()] = heldBy(call.board, token);
+        const shard = owedShard(runner) ?? call.firstUnwritten();
         this.#finish(slot, runner, { failed: { shard, reason } });
       },
     );
@@ -316,10 +326,10 @@ class Pool {
     for (const runner of runners.reverse()) {
       const { call } = runner;
       call.active--;
-      const [shard] = heldBy(call.board, runner.token);
+      const shard = owedShard(runner);
       const deaths = shard === undefined ? 0 : (call.deaths.get(shard) ?? 0) + 1;
       call.checkWritten(); // all written: the worker died after its last shard
-      if (deaths >= 2) call.fail(shard, `failed: its worker died twice (${reason})`);
+      if (deaths >= 2) call.fail(shard!, `failed: its worker died twice (${reason})`);
       else if (!call.over) {
         if (shard !== undefined) call.deaths.set(shard, deaths);
         this.#queue.unshift({ call, token: this.#token(), rerun: shard });

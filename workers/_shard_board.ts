@@ -52,6 +52,11 @@ export function allDone(board: Int32Array): boolean {
   return true;
 }
 
+/** Whether `shard` is written. */
+export function isWritten(board: Int32Array, shard: number): boolean {
+  return Atomics.load(board, 1 + shard) === DONE;
+}
+
 /** The first shard not yet written, or -1. */
 export function firstUnwritten(board: Int32Array): number {
   for (let s = 1; s < board.length; s++) if (Atomics.load(board, s) !== DONE) return s - 1;

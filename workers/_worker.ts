@@ -21,13 +21,15 @@ const api: WorkerApi = {
     const operands = request.operands.map(view);
     const out = view(request.out);
     const axis = plan.parsed.output.indexOf(index);
-    if (request.rerun !== undefined) holdShard(board, request.rerun, token);
     let shard = request.rerun ?? takeShard(board, token);
     for (; shard >= 0; shard = takeShard(board, token)) {
       const [start, end] = [boundaries[shard], boundaries[shard + 1]];
       try {
+        // A fault (tests) acts before a shard sent to run again is held: a worker may die
+        // between being sent a shard and holding it.
         const fault = takeFault(request.faults, shard);
         if (fault !== undefined) await actOut(fault);
+        if (shard === request.rerun) holdShard(board, shard, token);
         executePlan(plan, operands, {
           shard: { index, start, end },
           out: sliceAlong(out, axis, start, end),
