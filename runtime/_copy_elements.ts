@@ -20,7 +20,8 @@ let bounce: Float32Array | undefined;
  * shared, goes through an unshared bounce buffer, placed word-aligned with each shared side.
  */
 export function copyElements(dst: Floats, at: number, src: Floats, from: number, to: number): void {
-  if (to - from < 64 || !slowPath(dst, at, src, from)) {
+  // One buffer on both sides may overlap: `set` copies as if through a temporary.
+  if (to - from < 64 || src.buffer === dst.buffer || !slowPath(dst, at, src, from)) {
     dst.set(src.subarray(from, to), at);
     return;
   }

@@ -34,3 +34,16 @@ Deno.test("copyElements() copies what TypedArray.set copies, shared or not, at a
     }
   }
 });
+
+Deno.test("copyElements() within one shared buffer copies as if through a temporary", () => {
+  const n = 3 * 65_536;
+  for (const [from, at] of [[0, 1001], [1001, 0], [1, 65_538], [65_538, 1]]) {
+    const data = new Float32Array(new SharedArrayBuffer(4 * (2 * n)));
+    data.forEach((_, i) => data[i] = i);
+    const want = Float32Array.from(data);
+    want.set(want.slice(from, from + n), at);
+    copyElements(data, at, data, from, from + n);
+    const wrong = want.findIndex((value, i) => data[i] !== value);
+    assert.equal(wrong, -1, `${n} from ${from} at ${at}: element ${wrong} differs`);
+  }
+});
