@@ -258,19 +258,32 @@ function rereadElements(plan: ContractionPlan, index: string): number {
  * shrink: the first `workers` of one share each, the next `workers` of half that, then a
  * quarter, … (as far as whole index values allow; at least one each). Whatever the cores'
  * speeds, the large shards start first and the small ones fill the end: three equal
- * shards on two equally fast workers would leave one idle for a third of the time.
+ * shards on two equally fast workers would leave one idle for a third of the time. Each
+ * round of `workers` shards gets a whole number of index values (its share, rounded where
+ * the rounds meet) split as evenly as it allows, larger first, so that on equal cores the
+ * worker done first with a smaller shard takes the next round's larger one: a batch of 16
+ * in 4 shards for 2 workers is 6, 5, 3, 2 (8 each), not 5, 6, 2, 3 (7 and 9).
  */
 function guidedBoundaries(size: number, pieces: number, workers: number): number[] {
-  const weights = Array.from({ length: pieces }, (_, s) => 2 ** -Math.floor(s / workers));
+  const rounds = Math.ceil(pieces / workers);
+  const inRound = (r: number) => Math.min(workers, pieces - r * workers);
+  const weights = Array.from({ length: rounds }, (_, r) => inRound(r) * 2 ** -r);
   const total = weights.reduce((a, b) => a + b, 0);
   const boundaries = [0];
   let sum = 0;
-  for (let s = 1; s < pieces; s++) {
-    sum += weights[s - 1];
-    const ideal = Math.round(size * sum / total);
-    boundaries.push(Math.min(Math.max(ideal, boundaries[s - 1] + 1), size - (pieces - s)));
+  for (let r = 0, start = 0; r < rounds; r++) {
+    sum += weights[r];
+    const later = pieces - (r + 1) * workers; // shards after this round, one value each
+    const end = r === rounds - 1
+      ? size
+      : Math.min(Math.max(Math.round(size * sum / total), start + inRound(r)), size - later);
+    const base = Math.floor((end - start) / inRound(r));
+    const extra = (end - start) % inRound(r);
+    for (let s = 0; s < inRound(r); s++) {
+      boundaries.push(boundaries.at(-1)! + base + (s < extra ? 1 : 0));
+    }
+    start = end;
   }
-  boundaries.push(size);
   return boundaries;
 }
 

@@ -24,6 +24,20 @@ Deno.test("planShards() splits the convolution forward along the batch index, in
     shardFlops: 3 * plan.flops / 8,
     repeatedFlops: 0,
   });
+  // Case F's batch of 16 (conv1d C64→64 L4096 k5): each round even, larger first, so that the
+  // worker done first with 5 takes 3 and the other 2 (8 each; cumulative rounding gave 5,
+  // 6, 2, 3: 7 and 9).
+  const conv1d = contractPath("ncl,kol,dck->ndo", [16, 64, 4096], [5, 4096, 4096], [64, 64, 5], {
+    patterns: [undefined, {
+      ...PATTERN_56,
+      inputSize: 4096,
+      kernelSize: 5,
+      outputSize: 4096,
+      paddingLeft: 2,
+      paddingRight: 2,
+    }, undefined],
+  });
+  assert.deepEqual(planShards(conv1d, 2)?.boundaries, [0, 6, 11, 14, 16]);
   // A smaller batch of smaller images: no shard under 8·10⁷ FLOPs beyond one per worker.
   const small = contractPath(CONV, [8, 8, 16, 16], [3, 16, 16], [3, 16, 16], [8, 8, 3, 3]);
   assert.deepEqual(planShards(small, 2, { minFlops: 0 })?.boundaries, [0, 4, 8]);
