@@ -3,7 +3,6 @@ import {
   forceWasmGemmBuild,
   gemmInMemory,
   wasmGemmBlockDepth,
-  type WasmGemmBuild,
   wasmGemmBuilds,
   type WasmGemmDType,
   wasmMemoryView,
@@ -12,6 +11,7 @@ import {
   wasmScratchReserve,
   withWasmScratch,
 } from "../../runtime/_wasm_gemm.ts";
+import { withBuild } from "../_wasm_builds.ts";
 
 /** A seeded PRNG returning floats in [-1, 1) (mulberry32). */
 function mulberry32(seed: number): () => number {
@@ -89,16 +89,6 @@ const CASES: [m: number, n: number, k: number, strides: number[]][] = [
   [7, 8, 9, [0, 1, 1, 0, 8, 1]], // broadcast rows of A and columns of B
   [24, 16, 5, [5, 1, 16, 1, 32, 2]], // full tiles written to C with a column stride of 2
 ];
-
-/** Runs `fn` on the given build of the WASM kernels, then returns to the default one. */
-function withBuild(build: WasmGemmBuild, fn: () => void): void {
-  forceWasmGemmBuild(build);
-  try {
-    fn();
-  } finally {
-    forceWasmGemmBuild(undefined);
-  }
-}
 
 for (const build of wasmGemmBuilds()) {
   for (const dtype of ["float32", "float64"] as const) {

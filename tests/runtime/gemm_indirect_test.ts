@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import {
-  forceWasmGemmBuild,
   gemmIndirectInMemory,
   gemmInMemory,
   wasmGemmBuilds,
@@ -10,6 +9,7 @@ import {
   withWasmScratch,
 } from "../../runtime/_wasm_gemm.ts";
 import { mulberry32 } from "../_random.ts";
+import { withBuild } from "../_wasm_builds.ts";
 
 /** Offset tables that exercise every packing path of the indirect B: runs of consecutive
  * offsets (vector copies), offsets two apart (float32 even lanes), lines of either, whose
@@ -93,8 +93,7 @@ function indirectAndDense(
 for (const build of wasmGemmBuilds()) {
   for (const dtype of ["float32", "float64"] as const) {
     Deno.test(`gemmIndirectInMemory() equals gemmInMemory() on the gathered B bit for bit (${build}, ${dtype})`, () => {
-      forceWasmGemmBuild(build);
-      try {
+      withBuild(build, () => {
         let seed = 1;
         for (const [rowName, rowLayout] of Object.entries(LAYOUTS)) {
           for (const [colName, colLayout] of Object.entries(LAYOUTS)) {
@@ -137,9 +136,7 @@ for (const build of wasmGemmBuilds()) {
             }
           }
         }
-      } finally {
-        forceWasmGemmBuild(undefined);
-      }
+      });
     });
   }
 }
@@ -202,8 +199,7 @@ function checkStencils(
 for (const build of wasmGemmBuilds()) {
   for (const dtype of ["float32", "float64"] as const) {
     Deno.test(`gemmIndirectInMemory() runs 3×3 stencils bit for bit as the GEMM (${build}, ${dtype})`, () => {
-      forceWasmGemmBuild(build);
-      try {
+      withBuild(build, () => {
         // Three lines at a time with tails of lines and one or two lines left over, dilation
         // along the line, and tables the stencil path must leave to the column kernels (taps
         // two lines apart, lines too short, fewer than three lines); taps mirrored (an input
@@ -240,13 +236,10 @@ for (const build of wasmGemmBuilds()) {
         for (let j = 60; j < 120; j++) images.cols[j] += 100;
         const sides = indirectAndDense(dtype, 1, 120, 9, images.rows, images.cols, true, 8, true);
         assert.deepEqual(sides.indirect, sides.dense, "images side by side");
-      } finally {
-        forceWasmGemmBuild(undefined);
-      }
+      });
     });
     Deno.test(`gemmIndirectInMemory() runs stride-2 3×3 stencils bit for bit as the GEMM (${build}, ${dtype})`, () => {
-      forceWasmGemmBuild(build);
-      try {
+      withBuild(build, () => {
         // Columns two apart along lines (a stride-2 depthwise convolution), lines any distance
         // apart, with tails of lines; and tables the path must leave to the column kernels
         // (lines too short, taps two apart).
@@ -269,9 +262,7 @@ for (const build of wasmGemmBuilds()) {
         cols[24] += 1;
         const { indirect, dense } = indirectAndDense(dtype, 1, 48, 9, rows, cols, false, 9);
         assert.deepEqual(indirect, dense, "uneven second line");
-      } finally {
-        forceWasmGemmBuild(undefined);
-      }
+      });
     });
   }
 }

@@ -2,15 +2,14 @@ import assert from "node:assert/strict";
 import { gemm, type GemmOptions, type StridedMatrix } from "../../runtime/gemm.ts";
 import { gemmReference } from "../../runtime/gemm_reference.ts";
 import {
-  forceWasmGemmBuild,
   gemmInMemory,
-  type WasmGemmBuild,
   wasmGemmBuild,
   wasmGemmBuilds,
   wasmMemoryView,
   wasmScratchReserve,
   withWasmScratch,
 } from "../../runtime/_wasm_gemm.ts";
+import { withBuild } from "../_wasm_builds.ts";
 import { BASELINE_GEMM_WASM, RELAXED_GEMM_WASM } from "../../runtime/_gemm_wasm.ts";
 
 type FloatArrayType = typeof Float32Array | typeof Float64Array;
@@ -192,17 +191,6 @@ function randomCase(random: () => number): Case {
 
 /** The builds of the WASM kernels that this engine runs: relaxed SIMD if it validates. */
 const BUILDS = wasmGemmBuilds();
-
-/** Runs `fn` on the given build of the WASM kernels, then returns to the default one. */
-function withBuild(build: WasmGemmBuild, fn: () => void): void {
-  forceWasmGemmBuild(build);
-  try {
-    assert.equal(wasmGemmBuild(), build);
-    fn();
-  } finally {
-    forceWasmGemmBuild(undefined);
-  }
-}
 
 /** The products under test: gemm on each build, and the TypeScript reference. */
 const PRODUCTS: [name: string, run: (fn: () => void) => void, product: Gemm][] = [

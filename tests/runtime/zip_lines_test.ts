@@ -2,7 +2,6 @@
 // interleaved into their lines, each input written once, zeros for phases no tap reaches.
 import assert from "node:assert/strict";
 import {
-  forceWasmGemmBuild,
   wasmGemmBuilds,
   wasmMemoryView,
   wasmScratchReserve,
@@ -10,6 +9,7 @@ import {
   zipLinesInMemory,
 } from "../../runtime/_wasm_gemm.ts";
 import { mulberry32 } from "../_random.ts";
+import { withBuild } from "../_wasm_builds.ts";
 
 /** [planes, line starts, plane size, source lengths (null: zeros)] */
 const CASES: [number, number[], number, (number | null)[]][] = [
@@ -25,8 +25,7 @@ const CASES: [number, number[], number, (number | null)[]][] = [
 for (const build of wasmGemmBuilds()) {
   for (const dtype of ["float32", "float64"] as const) {
     Deno.test(`zipLinesInMemory() interleaves sources into their lines (${build}, ${dtype})`, () => {
-      forceWasmGemmBuild(build);
-      try {
+      withBuild(build, () => {
         const rng = mulberry32(12);
         for (const [planes, starts, planeSize, lengths] of CASES) {
           withWasmScratch(() => {
@@ -64,9 +63,7 @@ for (const build of wasmGemmBuilds()) {
             assert.deepEqual(Array.from(heap.subarray(to, to + planes * planeSize)), want, label);
           });
         }
-      } finally {
-        forceWasmGemmBuild(undefined);
-      }
+      });
     });
   }
 }
