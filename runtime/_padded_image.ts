@@ -1,6 +1,7 @@
 // Zero-padded images in WASM memory: every input that a convolution's taps read, laid out
 // so that the unfolded input is an indirect matrix, entry (c, k, o) at
 // `c·plane + tapOffsets[k] + outputOffsets[o]`, with no bounds to check.
+import { wordAlignedWith } from "./_copy_elements.ts";
 import { contiguousStrides, shapeSize } from "./_tensor.ts";
 import {
   copyRunsInMemory,
@@ -8,7 +9,6 @@ import {
   wasmMemoryView,
   wasmScratchReserve,
   withWasmScratch,
-  wordAlignedWith,
 } from "./_wasm_gemm.ts";
 
 type Data = Float32Array | Float64Array;

@@ -343,26 +343,6 @@ export function withWasmScratch<T>(body: () => T): T {
 }
 
 /**
- * `at` or `at + 1`: the element of WASM memory where a float32 copy of element `from` of
- * `source` sits at the same byte offset modulo 8 (`at` itself for float64). V8 copies to or
- * from a SharedArrayBuffer word by word only when both sides share that offset, else byte
- * by byte, six times slower (800 KB: 114 against 18 µs here); reserve one element more.
- *
- * @param at A free element of WASM memory, followed by the copy's length and one more.
- * @param source The array the copy reads (or writes).
- * @param from The element of `source` that lands on (or comes from) the result.
- * @returns Where the copy should start in WASM memory.
- */
-export function wordAlignedWith(
-  at: number,
-  source: Float32Array | Float64Array,
-  from: number,
-): number {
-  if (source instanceof Float64Array) return at;
-  return at + ((source.byteOffset / 4 + from - at) & 1);
-}
-
-/**
  * The whole WASM memory as a typed array of `dtype`, re-created after the memory grew.
  *
  * @param dtype The element type.
