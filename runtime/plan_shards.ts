@@ -271,7 +271,8 @@ function guidedBoundaries(size: number, pieces: number, workers: number): number
   const total = weights.reduce((a, b) => a + b, 0);
   const boundaries = [0];
   let sum = 0;
-  for (let r = 0, start = 0; r < rounds; r++) {
+  for (let r = 0; r < rounds; r++) {
+    const start = boundaries.at(-1)!;
     sum += weights[r];
     const later = pieces - (r + 1) * workers; // shards after this round, one value each
     const end = r === rounds - 1
@@ -282,7 +283,6 @@ function guidedBoundaries(size: number, pieces: number, workers: number): number
     for (let s = 0; s < inRound(r); s++) {
       boundaries.push(boundaries.at(-1)! + base + (s < extra ? 1 : 0));
     }
-    start = end;
   }
   return boundaries;
 }
