@@ -7,6 +7,7 @@ import {
   type NdArray,
   zeros,
 } from "@einconv/runtime";
+import { sliceAlong } from "../workers/_shard_board.ts";
 
 /**
  * Runs `plan` once per shard along the output index `index`, shard `s` covering
@@ -37,14 +38,26 @@ export function shardedRun(
   index: string,
   cuts: readonly number[],
   dtype: DType = "float64",
+  options: ShardedRunOptions = {},
 ): NdArray {
   const axis = plan.parsed.output.indexOf(index);
   const out = zeros(plan.outputShape, dtype);
+  if (options.fill !== undefined) out.data.fill(options.fill);
   for (let s = 0; s + 1 < cuts.length; s++) {
     const [start, end] = [cuts[s], cuts[s + 1]];
-    const slice = out.lo(...out.shape.map((_, d) => d === axis ? start : 0))
-      .hi(...out.shape.map((n, d) => d === axis ? end - start : n));
-    executePlan(plan, operands, { shard: { index, start, end }, out: slice });
+    executePlan(plan, operands, {
+      shard: { index, start, end },
+      out: sliceAlong(out, axis, start, end),
+      upperTriangle: options.upperTriangle,
+    });
   }
   return out;
+}
+
+/** Options of {@linkcode shardedRun}. */
+export interface ShardedRunOptions {
+  /** Every shard computes only the entries on and above the diagonal (see `executePlan`). */
+  upperTriangle?: boolean;
+  /** The output's entries before the shards run (default 0). */
+  fill?: number;
 }

@@ -8,13 +8,12 @@ import {
   executePlan,
   kfcTriangle,
   mirrorUpperTriangle,
-  type NdArray,
   tensor,
   triangleShards,
-  zeros,
 } from "@einconv/runtime";
 import { convForward, convKfc } from "@einconv/expressions";
 import { mulberry32, randomFloatTensor } from "../_random.ts";
+import { shardedRun } from "../_shards.ts";
 import { referenceKfc } from "../_reference_conv.ts";
 
 /** [input shape, kernel size, options, dtype] of KFCs in 1–3 dimensions. */
@@ -24,29 +23,6 @@ const CASES: [number[], number[], Record<string, unknown>, "float32" | "float64"
   [[2, 4, 7, 7], [3, 3], { padding: 1, groups: 2 }, "float32"],
   [[2, 3, 5, 4, 6], [2, 3, 2], { padding: [1, 0, 1], dilation: [1, 1, 2] }, "float64"],
 ];
-
-/** Runs `shards` of a plan with `upperTriangle` into one output prefilled with `fill`. */
-function upperShards(
-  plan: ReturnType<typeof contractPath>,
-  operands: readonly NdArray[],
-  boundaries: readonly number[],
-  index: string,
-  fill: number,
-): NdArray {
-  const out = zeros(
-    plan.outputShape,
-    operands[0].data instanceof Float32Array ? "float32" : "float64",
-  );
-  out.data.fill(fill);
-  const axis = plan.parsed.output.indexOf(index);
-  for (let s = 0; s + 1 < boundaries.length; s++) {
-    const [start, end] = [boundaries[s], boundaries[s + 1]];
-    const slice = out.lo(...out.shape.map((_, d) => d === axis ? start : 0))
-      .hi(...out.shape.map((n, d) => d === axis ? end - start : n));
-    executePlan(plan, operands, { shard: { index, start, end }, out: slice, upperTriangle: true });
-  }
-  return out;
-}
 
 for (const [shape, kernel, options, dtype] of CASES) {
   Deno.test(`upper-triangle shards mirrored equal the whole KFC bit for bit (${shape}, k ${kernel}, ${dtype})`, () => {
@@ -65,7 +41,10 @@ for (const [shape, kernel, options, dtype] of CASES) {
     assert.equal(triangle.size * triangle.size * groups, whole.size);
     for (const count of [1, 2, 3, 5]) {
       const { boundaries, index } = triangleShards(triangle, count);
-      const out = upperShards(plan, operands, boundaries, index, 7.5);
+      const out = shardedRun(plan, operands, index, boundaries, dtype, {
+        upperTriangle: true,
+        fill: 7.5,
+      });
       // Only entries on and above each factor's diagonal were written.
       const size: number = triangle.size;
       for (let b = 0; b < groups; b++) {

@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { contractPath, executePlan, type NdArray } from "@einconv/runtime";
 import { convForward, convInputVjp, convWeightVjp, type Expression } from "@einconv/expressions";
 import { mulberry32, randomFloatTensor } from "../_random.ts";
+import { sliceAlong } from "../../workers/_shard_board.ts";
 
 /** Asserts that every split of every output index into three shards equals the slice of
  * the whole result, bit for bit. */
@@ -18,8 +19,7 @@ function assertShardsExact(expression: Expression): void {
     for (let s = 0; s + 1 < cuts.length; s++) {
       const shard = { index, start: cuts[s], end: cuts[s + 1] };
       const part = executePlan(plan, expression.operands, { shard });
-      const slice = whole.lo(...whole.shape.map((_, d) => d === axis ? shard.start : 0))
-        .hi(...whole.shape.map((n, d) => d === axis ? shard.end - shard.start : n));
+      const slice = sliceAlong(whole, axis, shard.start, shard.end);
       assert.deepEqual(entries(part), entries(slice), `${index} in [${shard.start}, ${shard.end})`);
     }
   });

@@ -4,11 +4,10 @@ import {
   DEFAULT_SHARD_MIN_FLOPS,
   type DType,
   einsumSync,
-  executePlan,
   planShards,
-  zeros,
 } from "@einconv/runtime";
 import { mulberry32, randomEinsumProblem, randomFloatTensor, randomView } from "../_random.ts";
+import { shardedRun } from "../_shards.ts";
 
 // Benchmark case A: conv2d forward as input, two index patterns and the weight.
 const CONV = "nchw,koh,lpw,dckl->ndop";
@@ -202,14 +201,7 @@ Deno.test("shards put together equal the whole result bit for bit (random proble
     const plan = contractPath(equation, ...operands);
     const shards = planShards(plan, 1 + Math.floor(rng() * 4), { minFlops: 0 });
     if (shards === null) continue;
-    const out = zeros(plan.outputShape, dtype);
-    const axis = plan.parsed.output.indexOf(shards.index);
-    shards.boundaries.slice(1).forEach((end, at) => {
-      const start = shards.boundaries[at];
-      const slice = out.lo(...out.shape.map((_, d) => d === axis ? start : 0))
-        .hi(...out.shape.map((n, d) => d === axis ? end - start : n));
-      executePlan(plan, operands, { shard: { index: shards.index, start, end }, out: slice });
-    });
+    const out = shardedRun(plan, operands, shards.index, shards.boundaries, dtype);
     assert.deepEqual(out.data, einsumSync(equation, ...operands).data, `${equation} [${shapes}]`);
   }
 });
